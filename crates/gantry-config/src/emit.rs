@@ -1,0 +1,237 @@
+//! Writing a node tree back as YAML (block style), for `gantry preview`.
+
+use std::fmt::Write as _;
+
+use gantry_yaml::{Node, Value};
+
+/// The node as a YAML document that GitLab would read back to the same values.
+pub fn to_yaml(node: &Node) -> String {
+    let mut out = String::new();
+    match &node.value {
+        Value::Map(m) if !m.is_empty() => write_map(&mut out, node, 0),
+        Value::Seq(s) if !s.is_empty() => write_seq(&mut out, node, 0),
+        _ => {
+            out.push_str(&scalar(&node.value, 0));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn indent(out: &mut String, n: usize) {
+    for _ in 0..n {
+        out.push(' ');
+    }
+}
+
+fn write_map(out: &mut String, node: &Node, level: usize) {
+    let Value::Map(map) = &node.value else { return };
+    for (key, value) in &map.entries {
+        indent(out, level);
+        out.push_str(&key_text(&key.value));
+        out.push(':');
+        write_value_after_key(out, value, level);
+    }
+}
+
+fn write_value_after_key(out: &mut String, value: &Node, level: usize) {
+    match &value.value {
+        Value::Map(m) if !m.is_empty() => {
+            out.push('\n');
+            write_map(out, value, level + 2);
+        }
+        Value::Seq(s) if !s.is_empty() => {
+            out.push('\n');
+            write_seq(out, value, level);
+        }
+        Value::Reference(inner) => {
+            out.push_str(" !reference ");
+            out.push_str(&flow(inner));
+            out.push('\n');
+        }
+        other => {
+            out.push(' ');
+            out.push_str(&scalar(other, level + 2));
+            out.push('\n');
+        }
+    }
+}
+
+fn write_seq(out: &mut String, node: &Node, level: usize) {
+    let Value::Seq(items) = &node.value else {
+        return;
+    };
+    for item in items {
+        indent(out, level);
+        out.push('-');
+        match &item.value {
+            Value::Map(m) if !m.is_empty() => {
+                // First entry on the dash line, the rest aligned under it.
+                let mut first = true;
+                for (key, value) in &m.entries {
+                    if first {
+                        out.push(' ');
+                        first = false;
+                    } else {
+                        indent(out, level + 2);
+                    }
+                    out.push_str(&key_text(&key.value));
+                    out.push(':');
+                    write_value_after_key(out, value, level + 2);
+                }
+            }
+            Value::Seq(s) if !s.is_empty() => {
+                out.push(' ');
+                out.push_str(&flow(item));
+                out.push('\n');
+            }
+            other => {
+                out.push(' ');
+                out.push_str(&scalar(other, level + 2));
+                out.push('\n');
+            }
+        }
+    }
+}
+
+/// A collection in flow style (`[a, b]`, `{k: v}`).
+fn flow(node: &Node) -> String {
+    match &node.value {
+        Value::Seq(items) => {
+            let parts: Vec<String> = items.iter().map(flow).collect();
+            format!("[{}]", parts.join(", "))
+        }
+        Value::Map(map) => {
+            let parts: Vec<String> = map
+                .entries
+                .iter()
+                .map(|(k, v)| format!("{}: {}", key_text(&k.value), flow(v)))
+                .collect();
+            format!("{{{}}}", parts.join(", "))
+        }
+        Value::Reference(inner) => format!("!reference {}", flow(inner)),
+        Value::Str(s) if s.contains('\n') => quoted(s),
+        other => scalar(other, 0),
+    }
+}
+
+fn key_text(value: &Value) -> String {
+    match value {
+        Value::Str(s) if s.contains('\n') => quoted(s),
+        other => scalar(other, 0),
+    }
+}
+
+fn scalar(value: &Value, level: usize) -> String {
+    match value {
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::Float(f) => {
+            if f.is_nan() {
+                ".nan".into()
+            } else if f.is_infinite() {
+                if *f > 0.0 {
+                    ".inf".into()
+                } else {
+                    "-.inf".into()
+                }
+            } else {
+                let s = format!("{f:?}");
+                if s.contains(['.', 'e']) {
+                    s
+                } else {
+                    format!("{s}.0")
+                }
+            }
+        }
+        Value::Symbol(s) => format!(":{s}"),
+        Value::Str(s) => string(s, level),
+        Value::Seq(_) | Value::Map(_) | Value::Reference(_) => {
+            let node = Node::new(value.clone(), gantry_yaml::Span::synthetic("emit"));
+            flow(&node)
+        }
+    }
+}
+
+fn string(s: &str, level: usize) -> String {
+    if s.contains('\n') {
+        let body = s.strip_suffix('\n').unwrap_or(s);
+        let chomp = if s.ends_with('\n') { "" } else { "-" };
+        let simple = !body.ends_with('\n')
+            && !body.starts_with([' ', '\t'])
+            && body.lines().all(|l| !l.ends_with([' ', '\t']))
+            && !body.contains('\r')
+            && !body
+                .chars()
+                .any(|c| c.is_control() && c != '\n' && c != '\t');
+        if simple {
+            let mut out = format!("|{chomp}");
+            for line in body.split('\n') {
+                out.push('\n');
+                if !line.is_empty() {
+                    for _ in 0..level {
+                        out.push(' ');
+                    }
+                    out.push_str(line);
+                }
+            }
+            return out;
+        }
+        return quoted(s);
+    }
+    if is_plain_safe(s) {
+        s.to_string()
+    } else {
+        quoted(s)
+    }
+}
+
+fn quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Whether a string can be written unquoted and still load as the same string under Psych's
+/// rules. Conservative: anything that might be typed or parsed differently is quoted.
+fn is_plain_safe(s: &str) -> bool {
+    let Some(first) = s.chars().next() else {
+        return false;
+    };
+    if !(first.is_ascii_alphabetic() || first == '_' || first == '/' || first == '$') {
+        return false;
+    }
+    if s.ends_with([' ', ':']) || s.contains(": ") || s.contains(" #") {
+        return false;
+    }
+    if !s.chars().all(|c| {
+        c.is_ascii_alphanumeric() || " _-./$@+=()'\"*&!%,;<>|~^`?".contains(c) || !c.is_ascii()
+    }) {
+        return false;
+    }
+    if s.contains(['\'', '"', ',', '&', '*', '!', '|', '>', '%', '@', '`', '?']) && !s.contains(' ')
+    {
+        // Single tokens with indicator characters: quote to be safe.
+        return false;
+    }
+    let lower = s.to_ascii_lowercase();
+    !matches!(
+        lower.as_str(),
+        "true" | "false" | "yes" | "no" | "on" | "off" | "null" | "y" | "n"
+    ) && !s.starts_with("0x")
+}

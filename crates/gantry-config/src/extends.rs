@@ -1,0 +1,158 @@
+//! `extends`: jobs inheriting from other (hidden or visible) jobs by deep merge.
+
+use std::collections::{HashMap, HashSet};
+
+use gantry_yaml::{Node, Value};
+
+use crate::diagnostic::Diagnostic;
+use crate::merge::deep_merge;
+
+/// An entry with `extends` may have at most this many entries above it in the chain.
+const MAX_DEPTH: usize = 10;
+
+/// Resolves `extends` in every top-level entry of `root`, in place.
+pub fn resolve_extends(root: &mut Node, errors: &mut Vec<Diagnostic>) {
+    let Some(map) = root.as_map() else { return };
+    let names: Vec<String> = map
+        .entries
+        .iter()
+        .filter(|(_, v)| v.as_map().is_some_and(|m| m.contains_key("extends")))
+        .filter_map(|(k, _)| k.as_str().map(str::to_string))
+        .collect();
+    if names.is_empty() {
+        return;
+    }
+    let mut resolver = Extender {
+        original: map
+            .entries
+            .iter()
+            .filter_map(|(k, v)| k.as_str().map(|k| (k.to_string(), v.clone())))
+            .collect(),
+        resolved: HashMap::new(),
+        visiting: HashSet::new(),
+        reported: HashSet::new(),
+    };
+    for name in &names {
+        if let Some(node) = resolver.resolve(name, 0, errors) {
+            if let Some(slot) = root.as_map_mut().and_then(|m| m.get_mut(name)) {
+                *slot = node;
+            }
+        }
+    }
+}
+
+struct Extender {
+    original: HashMap<String, Node>,
+    resolved: HashMap<String, Node>,
+    visiting: HashSet<String>,
+    reported: HashSet<String>,
+}
+
+impl Extender {
+    fn resolve(&mut self, name: &str, depth: usize, errors: &mut Vec<Diagnostic>) -> Option<Node> {
+        if let Some(done) = self.resolved.get(name) {
+            return Some(done.clone());
+        }
+        let own = self.original.get(name)?.clone();
+        let Some(extends) = own.as_map().and_then(|m| m.get("extends")).cloned() else {
+            return Some(own);
+        };
+        let key_span = own.span.clone();
+        if self.visiting.contains(name) {
+            self.report(
+                name,
+                format!("{name}: circular dependency detected in `extends`"),
+                &extends,
+                errors,
+            );
+            return None;
+        }
+        if depth > MAX_DEPTH {
+            self.report(
+                name,
+                format!("{name}: nesting too deep in `extends`"),
+                &extends,
+                errors,
+            );
+            return None;
+        }
+        let parents: Vec<String> = match &extends.value {
+            Value::Str(s) | Value::Symbol(s) => vec![s.clone()],
+            Value::Seq(items) if items.iter().all(|i| i.as_str().is_some()) => items
+                .iter()
+                .filter_map(|i| i.as_str().map(str::to_string))
+                .collect(),
+            _ => {
+                self.report(
+                    name,
+                    format!(
+                        "jobs:{} extends should be an array of strings or a string",
+                        name.to_lowercase()
+                    ),
+                    &extends,
+                    errors,
+                );
+                return None;
+            }
+        };
+        let unknown: Vec<&str> = parents
+            .iter()
+            .filter(|p| !self.original.contains_key(p.as_str()))
+            .map(String::as_str)
+            .collect();
+        if !unknown.is_empty() {
+            self.report(
+                name,
+                format!("{name}: unknown keys in `extends` ({})", unknown.join(", ")),
+                &extends,
+                errors,
+            );
+            return None;
+        }
+        let invalid: Vec<&str> = parents
+            .iter()
+            .filter(|p| {
+                self.original
+                    .get(p.as_str())
+                    .is_some_and(|n| n.as_map().is_none())
+            })
+            .map(String::as_str)
+            .collect();
+        if !invalid.is_empty() {
+            self.report(
+                name,
+                format!(
+                    "{name}: invalid base hashes in `extends` ({})",
+                    invalid.join(", ")
+                ),
+                &extends,
+                errors,
+            );
+            return None;
+        }
+        self.visiting.insert(name.to_string());
+        let mut merged = Node::new(Value::Map(gantry_yaml::Mapping::default()), key_span);
+        let mut failed = false;
+        for parent in &parents {
+            match self.resolve(parent, depth + 1, errors) {
+                Some(base) => deep_merge(&mut merged, base),
+                None => failed = true,
+            }
+        }
+        self.visiting.remove(name);
+        if failed {
+            return None;
+        }
+        let span = own.span.clone();
+        deep_merge(&mut merged, own);
+        merged.span = span;
+        self.resolved.insert(name.to_string(), merged.clone());
+        Some(merged)
+    }
+
+    fn report(&mut self, name: &str, message: String, at: &Node, errors: &mut Vec<Diagnostic>) {
+        if self.reported.insert(name.to_string()) {
+            errors.push(Diagnostic::error(message, Some(&at.span)));
+        }
+    }
+}

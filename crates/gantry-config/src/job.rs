@@ -1,0 +1,293 @@
+//! Validation and typing of one job entry.
+
+use gantry_yaml::{Node, Span, Value};
+
+use crate::keyword::Checker;
+use crate::model::{Inherit, Job, When};
+
+/// Every keyword a job may use.
+pub const JOB_KEYWORDS: &[&str] = &[
+    "script",
+    "before_script",
+    "after_script",
+    "run",
+    "stage",
+    "image",
+    "services",
+    "variables",
+    "extends",
+    "inherit",
+    "rules",
+    "only",
+    "except",
+    "needs",
+    "dependencies",
+    "artifacts",
+    "cache",
+    "when",
+    "start_in",
+    "manual_confirmation",
+    "allow_failure",
+    "retry",
+    "timeout",
+    "parallel",
+    "trigger",
+    "environment",
+    "release",
+    "coverage",
+    "interruptible",
+    "resource_group",
+    "tags",
+    "secrets",
+    "id_tokens",
+    "identity",
+    "hooks",
+    "pages",
+    "dast_configuration",
+];
+
+/// Keywords a trigger job may use.
+const TRIGGER_KEYWORDS: &[&str] = &[
+    "allow_failure",
+    "extends",
+    "needs",
+    "only",
+    "except",
+    "parallel",
+    "rules",
+    "stage",
+    "trigger",
+    "variables",
+    "when",
+    "resource_group",
+    "environment",
+    "interruptible",
+    "inherit",
+];
+
+/// GitLab humanizes a job name used as an attribute: `_` becomes a space, a trailing `_id` is
+/// dropped; the message is lowercased afterwards.
+fn humanize(name: &str) -> String {
+    let trimmed = name.strip_suffix("_id").unwrap_or(name);
+    trimmed.replace('_', " ")
+}
+
+/// Validates one job hash (already merged with `extends`, `default:` and `!reference`).
+pub fn parse_job(name: &str, key_span: &Span, node: &Node, check: &mut Checker<'_>) -> Option<Job> {
+    let path = format!("jobs:{name}");
+    let Some(map) = node.as_map() else {
+        let _ = check.fail::<()>(format!("{path} config should be a hash"), node);
+        return None;
+    };
+    if name.chars().count() > 255 {
+        let _ = check.fail::<()>(
+            format!("{path} name is too long (maximum is 255 characters)"),
+            node,
+        );
+        return None;
+    }
+    let is_trigger = map.contains_key("trigger");
+    if !(map.contains_key("script") || map.contains_key("run") || is_trigger) {
+        let _ = check.fail::<()>(
+            format!(
+                "jobs {} config should implement the script:, run:, or trigger: keyword",
+                humanize(name)
+            ),
+            node,
+        );
+        return None;
+    }
+    let known = if is_trigger {
+        TRIGGER_KEYWORDS
+    } else {
+        JOB_KEYWORDS
+    };
+    check.check_keys(&path, node, known).ok()?;
+    if map.contains_key("rules") {
+        for key in ["only", "except", "start_in"] {
+            if let Some(n) = map.get_entry(key).map(|(k, _)| k) {
+                let _ = check.fail::<()>(
+                    format!("{path} config key may not be used with `rules`: {key}"),
+                    n,
+                );
+                return None;
+            }
+        }
+    }
+    let mut failed = false;
+    macro_rules! field {
+        ($key:literal, $parse:expr) => {
+            match map.get($key) {
+                Some(n) if !n.is_null() => match $parse(n) {
+                    Ok(v) => Some(v),
+                    Err(()) => {
+                        failed = true;
+                        None
+                    }
+                },
+                _ => None,
+            }
+        };
+    }
+    let stage = field!("stage", |n| {
+        let s = check.string(&format!("{path}:stage"), n)?;
+        if s.chars().count() > 255 {
+            return check.fail(
+                format!("{path}:stage config is too long (maximum is 255 characters)"),
+                n,
+            );
+        }
+        Ok(s)
+    })
+    .unwrap_or_else(|| "test".to_string());
+    let script =
+        field!("script", |n| check.script(&format!("{path}:script"), n)).unwrap_or_default();
+    let before_script = field!("before_script", |n| check
+        .script(&format!("{path}:before_script"), n))
+    .unwrap_or_default();
+    let after_script = field!("after_script", |n| check
+        .script(&format!("{path}:after_script"), n))
+    .unwrap_or_default();
+    let image = field!("image", |n| check.image(&path, n));
+    let services = field!("services", |n| check.services(&path, n)).unwrap_or_default();
+    let variables = field!("variables", |n| check.variables(
+        &format!("{path}:variables"),
+        n,
+        false
+    ))
+    .unwrap_or_default();
+    let inherit = field!("inherit", |n| check.inherit(&path, n));
+    let rules = field!("rules", |n| check.rules(&path, n, false));
+    let only = field!("only", |n| check.only_except(&format!("{path}:only"), n));
+    let except = field!("except", |n| check
+        .only_except(&format!("{path}:except"), n));
+    let needs = field!("needs", |n| check.needs(&path, n));
+    let dependencies = field!("dependencies", |n| check
+        .string_list(&format!("{path}:dependencies"), n));
+    let artifacts = field!("artifacts", |n| check.artifacts(&path, n));
+    let cache = field!("cache", |n| check.cache(&path, n)).unwrap_or_default();
+    let when = field!("when", |n| check.when(
+        &path,
+        n,
+        &[
+            When::OnSuccess,
+            When::OnFailure,
+            When::Always,
+            When::Manual,
+            When::Delayed
+        ]
+    ));
+    let start_in = field!("start_in", |n| check.string(&format!("{path}:start_in"), n));
+    if when == Some(When::Delayed) && start_in.is_none() && rules.is_none() {
+        let _ = check.fail::<()>(
+            format!("{path} start in should be specified for delayed job"),
+            node,
+        );
+        failed = true;
+    }
+    if let Some(s) = &start_in {
+        if when != Some(When::Delayed) {
+            let _ = check.fail::<()>(
+                format!("{path} start in must be blank when not delayed"),
+                node,
+            );
+            failed = true;
+        } else if gantry_expr::parse_finite_duration(s).is_err() {
+            let _ = check.fail::<()>(format!("{path} job start in should be a duration"), node);
+            failed = true;
+        }
+    }
+    let allow_failure = field!("allow_failure", |n| check.allow_failure(&path, n));
+    let retry = field!("retry", |n| check.retry(&path, n));
+    let timeout = field!("timeout", |n: &Node| {
+        let text = n.value.scalar_to_string().unwrap_or_default();
+        if matches!(n.value, Value::Str(_)) && gantry_expr::parse_finite_duration(&text).is_ok() {
+            Ok(text)
+        } else {
+            check.fail(format!("{path} timeout should be a duration"), n)
+        }
+    });
+    let parallel = field!("parallel", |n| check.parallel(&path, n));
+    let environment = field!("environment", |n: &Node| match &n.value {
+        Value::Str(s) => Ok(s.clone()),
+        Value::Map(m) => m
+            .get("name")
+            .and_then(|v| v.value.scalar_to_string())
+            .map_or_else(
+                || check.fail(format!("{path}:environment config must have a name"), n),
+                Ok
+            ),
+        _ => check.fail(
+            format!("{path}:environment config should be a hash or a string"),
+            n
+        ),
+    });
+    let tags = field!("tags", |n| {
+        let tags = check.string_list(&format!("{path}:tags"), n)?;
+        if tags.len() >= 50 {
+            return check.fail(
+                format!("{path}:tags config must be less than the limit of 50 tags"),
+                n,
+            );
+        }
+        Ok(tags)
+    })
+    .unwrap_or_default();
+    let interruptible = field!("interruptible", |n| check
+        .boolean(&format!("{path}:interruptible"), n));
+    let resource_group = field!("resource_group", |n| check
+        .string(&format!("{path}:resource_group"), n));
+    let coverage = field!("coverage", |n| check.string(&format!("{path}:coverage"), n));
+    if let (Some(deps), Some(needs)) = (&dependencies, &needs) {
+        let missing: Vec<&str> = deps
+            .iter()
+            .filter(|d| !needs.iter().any(|n| &n.job == *d))
+            .map(String::as_str)
+            .collect();
+        if !missing.is_empty() {
+            let _ = check.fail::<()>(
+                format!(
+                    "{path} dependencies the {} should be part of needs",
+                    missing.join(", ")
+                ),
+                node,
+            );
+            failed = true;
+        }
+    }
+    if failed {
+        return None;
+    }
+    Some(Job {
+        name: name.to_string(),
+        span: key_span.clone(),
+        stage,
+        before_script,
+        script,
+        after_script,
+        image,
+        services,
+        variables,
+        inherit_variables: inherit.map_or(Inherit::All, |(_, v)| v),
+        rules,
+        only,
+        except,
+        needs,
+        dependencies,
+        artifacts,
+        cache,
+        when,
+        start_in,
+        allow_failure,
+        retry,
+        timeout,
+        parallel,
+        trigger: map.get("trigger").cloned(),
+        environment,
+        tags,
+        interruptible,
+        resource_group,
+        coverage,
+        node: node.clone(),
+    })
+}
