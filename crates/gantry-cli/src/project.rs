@@ -139,6 +139,7 @@ impl Project {
                 Diagnostic::error(format!("{}: no such directory", dir.display()), None).into(),
             );
         }
+        let dir = dir.canonicalize().unwrap_or(dir);
         let mut variables = Vec::new();
         if let Some(file) = &args.variables_file {
             variables.extend(read_variables_file(file)?);

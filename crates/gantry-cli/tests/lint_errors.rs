@@ -375,7 +375,7 @@ fn need_removed_by_rules() {
 
 #[test]
 fn errors_are_json_with_lint_output_json() {
-    let out = Test::new("build:\n  scirpt: echo\n")
+    let out = Test::new("build:\n  scirpt: echo\n  script: echo\n")
         .args(&["lint", "-o", "json"])
         .expect_code(2);
     let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");

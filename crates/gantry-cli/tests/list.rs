@@ -89,9 +89,10 @@ main-only:
     - if: '$CI_COMMIT_REF_NAME =~ /^ma/'
 "#;
     assert_eq!(Test::new(yaml).job_names(), ["build", "main-only"]);
+    // On a tag CI_COMMIT_BRANCH is undefined, and null != "main" holds: `feature` is added too.
     assert_eq!(
         Test::new(yaml).args(&["--tag", "v1.0.0"]).job_names(),
-        ["build", "release"]
+        ["build", "release", "feature"]
     );
     let v = list_json(Test::new(yaml).args(&["--ref", "feature/x"]));
     let names: Vec<&str> = v
@@ -225,8 +226,14 @@ docs:
   rules:
     - changes: [docs/**/*]
 ";
+    // A first push has no diff to compare with: `changes` is true.
     let t = Test::new(yaml).file("cmd/main.go", "package main\n");
-    assert_eq!(t.job_names(), ["go"]);
+    assert_eq!(t.job_names(), ["go", "docs"]);
+    // On the default branch, the last commit (and uncommitted work) is the change.
+    let repo = gantry_test_support::GitRepo::with_pipeline(yaml)
+        .file("README.md", "x\n")
+        .commit("Readme");
+    assert!(Test::from_repo(repo).job_names().is_empty());
     // On a feature branch, files changed since the default branch count.
     let t = Test::new(yaml);
     t.repo.git(&["checkout", "-q", "-b", "doc-work"]);

@@ -10,7 +10,7 @@ use crate::extends::resolve_extends;
 use crate::include::{IncludeContext, IncludedFile, Resolver, load_file};
 use crate::job::parse_job;
 use crate::keyword::Checker;
-use crate::model::{Inherit, Job, Variable, Workflow};
+use crate::model::{Job, Variable, Workflow};
 use crate::reference::resolve_references;
 
 /// Top-level keywords that are not jobs.
@@ -169,8 +169,9 @@ pub fn load_text(
             warnings: Vec::new(),
         });
     }
-    let mut config = build(root, &mut errors);
+    let mut config = build(&root, &mut errors);
     if let Some(c) = &mut config {
+        c.merged = root;
         c.includes = resolver.included;
         cross_job_checks(c, &mut errors);
     }
@@ -183,7 +184,7 @@ pub fn load_text(
     }
 }
 
-fn build(root: Node, errors: &mut Vec<Diagnostic>) -> Option<Config> {
+fn build(root: &Node, errors: &mut Vec<Diagnostic>) -> Option<Config> {
     let Some(map) = root.as_map() else {
         errors.push(Diagnostic::error(
             "Invalid configuration format",
@@ -265,8 +266,7 @@ fn build(root: Node, errors: &mut Vec<Diagnostic>) -> Option<Config> {
         if GLOBAL_KEYWORDS.contains(&name) || name.starts_with('.') {
             continue;
         }
-        let job_node = apply_defaults(value, &defaults);
-        if let Some(job) = parse_job(name, &key.span, &job_node, &mut check) {
+        if let Some(job) = parse_job(name, &key.span, value, &defaults, &mut check) {
             jobs.push(job);
         }
     }
@@ -281,7 +281,7 @@ fn build(root: Node, errors: &mut Vec<Diagnostic>) -> Option<Config> {
         variables,
         workflow,
         jobs,
-        merged: root.clone(),
+        merged: Node::new(Value::Null, root.span.clone()),
         includes: Vec::new(),
         warnings: Vec::new(),
     })
@@ -310,40 +310,6 @@ fn stages_from(node: &Node, check: &mut Checker<'_>) -> Result<Vec<String>, ()> 
     }
 }
 
-/// Copies every inherited default keyword the job does not set itself (after `extends`).
-fn apply_defaults(job: &Node, defaults: &[(Node, Node)]) -> Node {
-    let Some(map) = job.as_map() else {
-        return job.clone();
-    };
-    // Trigger jobs run no script: `default:` keywords do not apply to them.
-    if defaults.is_empty() || map.contains_key("trigger") {
-        return job.clone();
-    }
-    let inherit = map
-        .get("inherit")
-        .and_then(Node::as_map)
-        .and_then(|m| m.get("default"))
-        .map_or(Inherit::All, |v| match &v.value {
-            Value::Bool(false) => Inherit::None,
-            Value::Seq(items) => Inherit::Only(
-                items
-                    .iter()
-                    .filter_map(|i| i.as_str().map(str::to_string))
-                    .collect(),
-            ),
-            _ => Inherit::All,
-        });
-    let mut out = job.clone();
-    let out_map = out.as_map_mut().expect("checked");
-    for (key, value) in defaults {
-        let Some(name) = key.as_str() else { continue };
-        if !out_map.contains_key(name) && inherit.allows(name) {
-            out_map.entries.push((key.clone(), value.clone()));
-        }
-    }
-    out
-}
-
 /// Checks that span jobs: stages exist, needs and dependencies name defined jobs in the same or
 /// earlier stages, no duplicated needs, no cycles.
 fn cross_job_checks(config: &Config, errors: &mut Vec<Diagnostic>) {
@@ -356,11 +322,7 @@ fn cross_job_checks(config: &Config, errors: &mut Vec<Diagnostic>) {
     let jobs: HashMap<&str, &Job> = config.jobs.iter().map(|j| (j.name.as_str(), j)).collect();
     for job in &config.jobs {
         let Some(&own_stage) = stage_index.get(job.stage.as_str()) else {
-            let stage_node = job
-                .node
-                .as_map()
-                .and_then(|m| m.get("stage"))
-                .map_or(&job.span, |n| &n.span);
+            let stage_node = job.stage_span.as_ref().unwrap_or(&job.span);
             errors.push(
                 Diagnostic::error(
                     format!(

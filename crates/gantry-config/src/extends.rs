@@ -22,38 +22,43 @@ pub fn resolve_extends(root: &mut Node, errors: &mut Vec<Diagnostic>) {
     if names.is_empty() {
         return;
     }
-    let mut resolver = Extender {
-        original: map
-            .entries
-            .iter()
-            .filter_map(|(k, v)| k.as_str().map(|k| (k.to_string(), v.clone())))
-            .collect(),
-        resolved: HashMap::new(),
-        visiting: HashSet::new(),
-        reported: HashSet::new(),
+    let mut resolved = {
+        let mut resolver = Extender {
+            original: map
+                .entries
+                .iter()
+                .filter_map(|(k, v)| k.as_str().map(|k| (k.to_string(), v)))
+                .collect(),
+            resolved: HashMap::new(),
+            visiting: HashSet::new(),
+            reported: HashSet::new(),
+        };
+        for name in &names {
+            resolver.resolve(name, 0, errors);
+        }
+        resolver.resolved
     };
-    for name in &names {
-        if let Some(node) = resolver.resolve(name, 0, errors) {
-            if let Some(slot) = root.as_map_mut().and_then(|m| m.get_mut(name)) {
-                *slot = node;
-            }
+    let Some(map) = root.as_map_mut() else { return };
+    for (key, value) in &mut map.entries {
+        if let Some(node) = key.as_str().and_then(|k| resolved.remove(k)) {
+            *value = node;
         }
     }
 }
 
-struct Extender {
-    original: HashMap<String, Node>,
+struct Extender<'a> {
+    original: HashMap<String, &'a Node>,
     resolved: HashMap<String, Node>,
     visiting: HashSet<String>,
     reported: HashSet<String>,
 }
 
-impl Extender {
+impl Extender<'_> {
     fn resolve(&mut self, name: &str, depth: usize, errors: &mut Vec<Diagnostic>) -> Option<Node> {
         if let Some(done) = self.resolved.get(name) {
             return Some(done.clone());
         }
-        let own = self.original.get(name)?.clone();
+        let own = (*self.original.get(name)?).clone();
         let Some(extends) = own.as_map().and_then(|m| m.get("extends")).cloned() else {
             return Some(own);
         };

@@ -73,7 +73,13 @@ fn humanize(name: &str) -> String {
 }
 
 /// Validates one job hash (already merged with `extends`, `default:` and `!reference`).
-pub fn parse_job(name: &str, key_span: &Span, node: &Node, check: &mut Checker<'_>) -> Option<Job> {
+pub fn parse_job(
+    name: &str,
+    key_span: &Span,
+    node: &Node,
+    defaults: &[(Node, Node)],
+    check: &mut Checker<'_>,
+) -> Option<Job> {
     let path = format!("jobs:{name}");
     let Some(map) = node.as_map() else {
         let _ = check.fail::<()>(format!("{path} config should be a hash"), node);
@@ -114,10 +120,38 @@ pub fn parse_job(name: &str, key_span: &Span, node: &Node, check: &mut Checker<'
             }
         }
     }
+    // `default:` keywords fill what the job (after `extends`) does not set, unless `inherit`
+    // says otherwise; trigger jobs take no defaults.
+    let inherit_default = match map
+        .get("inherit")
+        .and_then(Node::as_map)
+        .and_then(|m| m.get("default"))
+        .map(|v| &v.value)
+    {
+        Some(Value::Bool(false)) => Inherit::None,
+        Some(Value::Seq(items)) => Inherit::Only(
+            items
+                .iter()
+                .filter_map(|i| i.as_str().map(str::to_string))
+                .collect(),
+        ),
+        _ => Inherit::All,
+    };
+    let lookup = |key: &str| -> Option<&Node> {
+        map.get(key).or_else(|| {
+            if is_trigger || !inherit_default.allows(key) {
+                return None;
+            }
+            defaults
+                .iter()
+                .find(|(k, _)| k.as_str() == Some(key))
+                .map(|(_, v)| v)
+        })
+    };
     let mut failed = false;
     macro_rules! field {
         ($key:literal, $parse:expr) => {
-            match map.get($key) {
+            match lookup($key) {
                 Some(n) if !n.is_null() => match $parse(n) {
                     Ok(v) => Some(v),
                     Err(()) => {
@@ -288,6 +322,6 @@ pub fn parse_job(name: &str, key_span: &Span, node: &Node, check: &mut Checker<'
         interruptible,
         resource_group,
         coverage,
-        node: node.clone(),
+        stage_span: map.get("stage").map(|n| n.span.clone()),
     })
 }

@@ -226,8 +226,8 @@ pub struct Job {
     pub interruptible: Option<bool>,
     pub resource_group: Option<String>,
     pub coverage: Option<String>,
-    /// The merged job hash, as `preview` shows it.
-    pub node: Node,
+    /// Where `stage:` is written, when it is.
+    pub stage_span: Option<Span>,
 }
 
 /// `workflow:`.

@@ -90,6 +90,29 @@ pub fn ruby_syntax_parts(text: &str) -> Option<(&str, &str)> {
     None
 }
 
+/// Compiles `full`, reusing an earlier compilation of the same text: large configurations repeat
+/// the same few `rules:if` regexes hundreds of times, and compiling dominates their evaluation.
+/// The cache is bounded; past the bound, patterns are compiled without being kept.
+fn cached_regex(full: &str) -> Result<regex::Regex, regex::Error> {
+    use std::collections::HashMap;
+    use std::sync::{LazyLock, Mutex};
+    const MAX_CACHED: usize = 4096;
+    static CACHE: LazyLock<Mutex<HashMap<String, regex::Regex>>> =
+        LazyLock::new(|| Mutex::new(HashMap::new()));
+    if let Ok(cache) = CACHE.lock() {
+        if let Some(regex) = cache.get(full) {
+            return Ok(regex.clone());
+        }
+    }
+    let regex = regex::Regex::new(full)?;
+    if let Ok(mut cache) = CACHE.lock() {
+        if cache.len() < MAX_CACHED {
+            cache.insert(full.to_owned(), regex.clone());
+        }
+    }
+    Ok(regex)
+}
+
 fn compile(pattern: &str, flags: &str, source: &str) -> Result<UntrustedRegexp, RegexError> {
     let mut full = String::with_capacity(pattern.len() + 8);
     let mut seen = Vec::new();
@@ -104,7 +127,7 @@ fn compile(pattern: &str, flags: &str, source: &str) -> Result<UntrustedRegexp, 
         full.push(')');
     }
     full.push_str(&translate_re2(pattern));
-    match regex::Regex::new(&full) {
+    match cached_regex(&full) {
         Ok(regex) => Ok(UntrustedRegexp {
             source: source.to_owned(),
             regex,

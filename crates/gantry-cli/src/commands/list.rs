@@ -24,7 +24,6 @@ pub fn list(cli: &Cli, args: &ContextArgs) -> i32 {
             return EXIT_INVALID;
         }
     };
-    let _ = project;
     match args.output {
         OutputFormat::Json => {
             let jobs: Vec<serde_json::Value> = plan
@@ -90,5 +89,8 @@ pub fn list(cli: &Cli, args: &ContextArgs) -> i32 {
             print(&out);
         }
     }
+    // The process ends next: skip freeing the configuration (a measurable share of a large
+    // pipeline's run time).
+    std::mem::forget((project, plan));
     0
 }

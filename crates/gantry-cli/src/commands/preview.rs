@@ -11,6 +11,7 @@ pub fn preview(cli: &Cli, args: &ContextArgs) -> i32 {
                 OutputFormat::Text => print(&gantry_config::to_yaml(&project.config.merged)),
                 OutputFormat::Json => print(&format!("{:#}\n", project.config.merged.to_json())),
             };
+            std::mem::forget(project);
             0
         }
         Err(failure) => {

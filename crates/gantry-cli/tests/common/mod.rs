@@ -64,8 +64,15 @@ impl Test {
         cmd.envs(self.repo.env())
             .env("NO_COLOR", "1")
             .env("GANTRY_CACHE_DIR", self.repo.home().join("cache"))
-            .current_dir(self.repo.path())
-            .args(&self.args);
+            .current_dir(self.repo.path());
+        // The subcommand goes first, whatever order the test added arguments in.
+        let commands = ["lint", "list", "preview", "run"];
+        let mut args = self.args.clone();
+        if let Some(pos) = args.iter().position(|a| commands.contains(&a.as_str())) {
+            let command = args.remove(pos);
+            args.insert(0, command);
+        }
+        cmd.args(&args);
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
