@@ -4,6 +4,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
@@ -61,6 +62,8 @@ pub(crate) struct Dispatcher {
     timers: BinaryHeap<Reverse<(Instant, usize)>>,
     controls: Vec<Option<Sender<JobSignal>>>,
     slots: SlotPool,
+    /// Per stage: finished jobs that left artifacts or dotenv variables.
+    producers: Vec<Vec<usize>>,
     handles: Vec<JoinHandle<()>>,
     running: usize,
     done: usize,
@@ -98,6 +101,7 @@ impl Dispatcher {
             slugs: setup.slugs,
             index,
             slots: SlotPool::new(&setup.run.builds_dir),
+            producers: vec![Vec::new(); setup.stage_count],
             run: setup.run,
             schedule,
             initial,
@@ -235,7 +239,18 @@ impl Dispatcher {
         let out = self.tx.clone();
         let spawned = std::thread::Builder::new()
             .name(format!("gantry-job-{job}"))
-            .spawn(move || job::execute(ctx, control, &out));
+            .spawn(move || {
+                let tx = out.clone();
+                let ran =
+                    panic::catch_unwind(AssertUnwindSafe(|| job::execute(ctx, control, &out)));
+                if ran.is_err() {
+                    // A bug in the engine: report the attempt as a system failure.
+                    let _ = tx.send(Msg::Finished {
+                        job,
+                        result: Box::new(AttemptResult::crashed()),
+                    });
+                }
+            });
         if attempt == 1 {
             sink(&Event::JobStarted {
                 job: self.jobs[job].name.clone(),
@@ -279,10 +294,13 @@ impl Dispatcher {
         });
         match (from_needs, dependencies) {
             (None, None) => {
-                let mut earlier: Vec<usize> = (0..self.jobs.len())
-                    .filter(|&j| self.jobs[j].stage_index < spec.stage_index)
-                    .collect();
-                earlier.sort_by_key(|&j| (self.jobs[j].stage_index, j));
+                // Every earlier-stage job; only those that produced something matter.
+                let mut earlier = Vec::new();
+                for producers in self.producers.iter().take(spec.stage_index) {
+                    let start = earlier.len();
+                    earlier.extend_from_slice(producers);
+                    earlier[start..].sort_unstable();
+                }
                 earlier
             }
             (None, Some(deps)) => deps,
@@ -300,7 +318,9 @@ impl Dispatcher {
         record.duration += result.duration;
         record.exit_code = result.exit_code;
         record.failure_reason = result.failure_reason;
-        record.log_path = Some(result.log_path);
+        if !result.log_path.as_os_str().is_empty() {
+            record.log_path = Some(result.log_path);
+        }
         record.artifacts = result.artifacts;
         record.dotenv = result.dotenv;
         record.junit = result.junit;
@@ -335,6 +355,9 @@ impl Dispatcher {
         };
         record.allow_failure = allowed;
         record.status = Some(status);
+        if record.artifacts.is_some() || !record.dotenv.is_empty() {
+            self.producers[spec.stage_index].push(job);
+        }
         self.state[job] = State::Done;
         self.done += 1;
         self.emit_finished(job, sink);
@@ -436,13 +459,13 @@ impl Dispatcher {
             self.queue.clear();
             self.timers.clear();
         }
-        let signal = if requests >= 2 {
-            || JobSignal::Kill
-        } else {
-            || JobSignal::Cancel
-        };
+        let kill = requests >= 2;
         for control in self.controls.iter().flatten() {
-            let _ = control.send(signal());
+            let _ = control.send(if kill {
+                JobSignal::Kill
+            } else {
+                JobSignal::Cancel
+            });
         }
     }
 

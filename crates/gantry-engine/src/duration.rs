@@ -34,6 +34,36 @@ pub(crate) fn go_duration(d: Duration) -> String {
     out
 }
 
+/// Parses a Go duration (`1h30m`, `90s`, `1.5m`, `500ms`); `None` when invalid.
+pub(crate) fn parse_go_duration(text: &str) -> Option<Duration> {
+    let t = text.trim();
+    if t == "0" {
+        return Some(Duration::ZERO);
+    }
+    let mut rest = t;
+    let mut total = 0f64;
+    while !rest.is_empty() {
+        let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
+        let value: f64 = rest[..num_len].parse().ok()?;
+        rest = &rest[num_len..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let factor = match &rest[..unit_len] {
+            "ns" => 1e-9,
+            "us" | "µs" | "μs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => return None,
+        };
+        rest = &rest[unit_len..];
+        total += value * factor;
+    }
+    (!t.is_empty()).then(|| Duration::from_secs_f64(total))
+}
+
 /// Parses an `expire_in` value. `Ok(None)` means never.
 pub(crate) fn parse_human_duration(text: &str) -> Result<Option<Duration>, String> {
     let t = text.trim().to_ascii_lowercase();
@@ -103,6 +133,16 @@ mod tests {
         assert_eq!(go_duration(Duration::from_millis(90_500)), "1m30.5s");
         assert_eq!(go_duration(Duration::from_secs(2)), "2s");
         assert_eq!(go_duration(Duration::from_millis(250)), "250ms");
+    }
+
+    #[test]
+    fn go_parse() {
+        assert_eq!(parse_go_duration("1h30m"), Some(Duration::from_mins(90)));
+        assert_eq!(parse_go_duration("1.5s"), Some(Duration::from_millis(1500)));
+        assert_eq!(parse_go_duration("250ms"), Some(Duration::from_millis(250)));
+        assert_eq!(parse_go_duration("0"), Some(Duration::ZERO));
+        assert_eq!(parse_go_duration("10"), None);
+        assert_eq!(parse_go_duration(""), None);
     }
 
     #[test]

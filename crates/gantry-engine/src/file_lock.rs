@@ -32,7 +32,10 @@ impl FileLock {
         if err.kind() == io::ErrorKind::WouldBlock {
             Ok(None)
         } else {
-            Err(io::Error::new(err.kind(), format!("locking {}: {err}", path.display())))
+            Err(io::Error::new(
+                err.kind(),
+                format!("locking {}: {err}", path.display()),
+            ))
         }
     }
 }

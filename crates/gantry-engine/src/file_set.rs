@@ -3,13 +3,12 @@
 //! outside the project skipped with the runner's warning), `untracked` (`git ls-files -o`, ignored
 //! files included), then `exclude` applied to every collected path.
 //!
-//! The only place that calls the glob matcher (`crate::glob`); swap it here for `gantry_expr`'s.
+//! Globbing is `gantry_expr::glob` (Go doublestar semantics, as the runner uses).
 
 use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
 use std::process::Command;
 
-use crate::glob;
 
 /// Collected relative paths (files, symlinks and directories, so empty directories survive).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -43,7 +42,7 @@ impl FileSet {
                 )));
                 continue;
             };
-            let matched = glob::walk_matches(project_dir, &pattern).unwrap_or_default();
+            let matched = gantry_expr::glob::walk_matches(project_dir, &pattern).unwrap_or_default();
             if matched.is_empty() {
                 notes.push(Note::Warning(format!(
                     "{raw}: no matching files. Ensure that the artifact path is relative to the working directory ({})",
@@ -78,8 +77,11 @@ impl FileSet {
         for pattern in selection.exclude {
             let pattern = normalize(project_dir, pattern).unwrap_or_else(|| pattern.clone());
             let before = set.paths.len();
-            set.paths
-                .retain(|p| !glob::matches(&pattern, &p.to_string_lossy()));
+            let Ok(glob) = gantry_expr::DoubleStarGlob::new(&pattern) else {
+                notes.push(Note::Warning(format!("{pattern}: invalid exclude pattern")));
+                continue;
+            };
+            set.paths.retain(|p| !glob.matches(&p.to_string_lossy()));
             let removed = before - set.paths.len();
             if removed > 0 {
                 notes.push(Note::Info(format!("{pattern}: excluded {removed} files")));

@@ -15,7 +15,6 @@ mod event;
 mod expand;
 mod file_lock;
 mod file_set;
-mod glob;
 mod job;
 mod junit;
 mod mask;

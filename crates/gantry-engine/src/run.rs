@@ -46,20 +46,21 @@ pub fn run(
             .collect(),
     });
 
-    let prepared = prepare_dirs(&pipeline_dir, &logs_dir, &artifacts_dir).and_then(|()| {
-        SourceSnapshot::prepare(
-            &spec.project_dir,
-            &spec.state_dir,
-            &builds_dir,
-            &pipeline_dir.join("sources"),
-        )
-        .map_err(|e| {
-            EngineError::io(
-                format!("copying the working tree of {}", spec.project_dir.display()),
-                e,
+    let prepared = prepare_dirs(&spec.state_dir, &pipeline_dir, &logs_dir, &artifacts_dir)
+        .and_then(|()| {
+            SourceSnapshot::prepare(
+                &spec.project_dir,
+                &spec.state_dir,
+                &builds_dir,
+                &pipeline_dir.join("sources"),
             )
-        })
-    });
+            .map_err(|e| {
+                EngineError::io(
+                    format!("copying the working tree of {}", spec.project_dir.display()),
+                    e,
+                )
+            })
+        });
     let sources = match prepared {
         Ok(sources) => sources,
         Err(e) => {
@@ -163,8 +164,20 @@ fn validate(spec: &PipelineSpec) -> Result<Vec<Option<Vec<usize>>>, EngineError>
         .collect()
 }
 
-fn prepare_dirs(builds: &Path, logs: &Path, artifacts: &Path) -> Result<(), EngineError> {
+/// Creates the run's directories; the state directory gets a `.gitignore` of `*` so git (and
+/// the user's `git status`) never sees it.
+fn prepare_dirs(
+    state: &Path,
+    builds: &Path,
+    logs: &Path,
+    artifacts: &Path,
+) -> Result<(), EngineError> {
     let wrap = |e: std::io::Error| EngineError::io("preparing the state directory", e);
+    fs_err::create_dir_all(state).map_err(wrap)?;
+    let ignore = state.join(".gitignore");
+    if !ignore.exists() {
+        fs_err::write(&ignore, "*\n").map_err(wrap)?;
+    }
     if builds.exists() {
         fs_err::remove_dir_all(builds).map_err(wrap)?;
     }

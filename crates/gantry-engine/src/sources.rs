@@ -187,7 +187,13 @@ fn git_ls_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
     let output = Command::new("git")
         .arg("-C")
         .arg(dir)
-        .args(["ls-files", "-z", "--cached", "--others", "--exclude-standard"])
+        .args([
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+        ])
         .stderr(std::process::Stdio::piped())
         .output()
         .map_err(|e| io::Error::new(e.kind(), format!("running git ls-files: {e}")))?;
@@ -254,7 +260,12 @@ fn git_entries(git_dir: &Path, common_dir: &Path, meta_dir: &Path) -> io::Result
     }
     fs_err::create_dir_all(meta_dir)?;
     let alternates = format!("{}\n", common_dir.join("objects").display());
-    entries.push(generated(meta_dir, "alternates", &alternates, ".git/objects/info/alternates")?);
+    entries.push(generated(
+        meta_dir,
+        "alternates",
+        &alternates,
+        ".git/objects/info/alternates",
+    )?);
     if let Ok(config) = fs_err::read_to_string(common_dir.join("config")) {
         let mut filtered = String::with_capacity(config.len());
         for line in config.lines() {

@@ -193,7 +193,9 @@ pub(crate) fn sync_tree(
                     Some(id) => id,
                     None => FileId::of(&fs_err::symlink_metadata(&entry.source)?),
                 };
-                let current = std::fs::symlink_metadata(&target).ok().map(|m| FileId::of(&m));
+                let current = std::fs::symlink_metadata(&target)
+                    .ok()
+                    .map(|m| FileId::of(&m));
                 if let Some(current) = current
                     && source_id.mtime_ns < trust_before
                     && record.files.get(&entry.rel) == Some(&(source_id, current))
@@ -219,9 +221,12 @@ fn copy_preserving_mtime(source: &Path, target: &Path) -> io::Result<FileId> {
     fs_err::copy(source, target)?;
     let mtime = fs_err::metadata(source)?.modified()?;
     let file = fs_err::OpenOptions::new().write(true).open(target)?;
-    file.file()
-        .set_modified(mtime)
-        .map_err(|e| io::Error::new(e.kind(), format!("setting the mtime of {}: {e}", target.display())))?;
+    file.file().set_modified(mtime).map_err(|e| {
+        io::Error::new(
+            e.kind(),
+            format!("setting the mtime of {}: {e}", target.display()),
+        )
+    })?;
     Ok(FileId::of(&file.metadata()?))
 }
 
@@ -240,7 +245,7 @@ mod tests {
     use super::*;
 
     fn entry(root: &Path, rel: &str) -> Entry {
-        let old = SystemTime::now() - Duration::from_secs(60);
+        let old = SystemTime::now() - Duration::from_mins(1);
         fs_err::File::options()
             .write(true)
             .open(root.join(rel))

@@ -138,7 +138,7 @@ fn globs_exclude_and_outside_paths() {
 #[test]
 fn artifacts_when_and_untracked() {
     let f = Fixture::new();
-    f.write(".gitignore", ".gantry/\n*.ignored\n");
+    f.write(".gitignore", "*.ignored\n");
     f.commit("ignore");
     let mut failing = job(
         "failing",
@@ -312,4 +312,23 @@ fn artifacts_are_stored_with_a_manifest() {
     assert_eq!(manifest["sha256"].as_str().unwrap().len(), 64);
     assert!(manifest["expires_at"].as_u64().unwrap() > manifest["created_at"].as_u64().unwrap());
     assert!(dir.join("artifacts.tar.gz").is_file());
+}
+
+#[test]
+fn expired_artifacts_are_pruned_except_the_latest_pipeline() {
+    let f = Fixture::new();
+    let expiring = || {
+        let mut a = producer("a", "a.txt");
+        a.artifacts.as_mut().unwrap().expire_in = Some("0".into());
+        a
+    };
+    let mut kept = producer("kept", "k.txt");
+    kept.artifacts.as_mut().unwrap().expire_in = Some("never".into());
+    f.run(f.spec(1, STAGES, vec![expiring(), kept]));
+    f.run(f.spec(2, STAGES, vec![expiring()]));
+    let removed = gantry_engine::prune_expired_artifacts(&f.state_dir()).unwrap();
+    assert_eq!(removed, 1);
+    assert!(!f.state_dir().join("artifacts/1/a").exists());
+    assert!(f.state_dir().join("artifacts/1/kept").exists());
+    assert!(f.state_dir().join("artifacts/2/a").exists());
 }

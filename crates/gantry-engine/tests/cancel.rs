@@ -102,6 +102,45 @@ fn second_cancel_kills_after_script() {
 }
 
 #[test]
+fn after_script_after_a_cancel_is_bounded() {
+    let f = Fixture::new();
+    let marker = "319.2417";
+    let mut long = job(
+        "long",
+        STAGES,
+        0,
+        &["echo started-marker", &format!("sleep {marker}")],
+    );
+    long.after_script = vec![format!("sleep {marker}"), "echo after-finished".to_owned()];
+    let token = CancelToken::new();
+    let mut options = f.options();
+    options.cancel = Some(token.clone());
+    options.cancel_after_script_timeout = std::time::Duration::from_millis(300);
+    let mut lines = Vec::new();
+    let outcome = gantry_engine::run(f.spec(1, STAGES, vec![long]), options, |e| {
+        if let Event::Log { text, .. } = e {
+            let text = strip_ansi(text).into_owned();
+            if text == "started-marker" {
+                token.cancel();
+            }
+            lines.push(text);
+        }
+    })
+    .unwrap();
+    assert_eq!(outcome.jobs[0].status, JobStatus::Canceled, "{lines:#?}");
+    assert!(!lines.iter().any(|l| l.contains("after-finished")));
+    assert!(
+        lines.iter().any(|l| l.contains("after_script failed")),
+        "{lines:#?}"
+    );
+    assert!(
+        processes_with(marker).is_empty(),
+        "{:?}",
+        processes_with(marker)
+    );
+}
+
+#[test]
 fn cancel_before_start_cancels_everything() {
     let f = Fixture::new();
     let token = CancelToken::new();

@@ -82,11 +82,12 @@ fn json_lines_shape() {
     assert_eq!(lint["failure_reason"], "script_failure");
     let build = finished("build");
     assert_eq!(build["status"], "success");
-    assert_eq!(build["exit_code"], serde_json::Value::Null);
+    assert_eq!(build["exit_code"], 0);
     assert!(build.get("failure_reason").is_none());
     let deploy = finished("deploy");
     assert_eq!(deploy["status"], "manual");
     assert_eq!(deploy["duration_ms"], 0);
+    assert_eq!(deploy["exit_code"], serde_json::Value::Null);
 }
 
 #[test]

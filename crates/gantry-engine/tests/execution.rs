@@ -201,6 +201,26 @@ fn timeout_kills_the_whole_process_tree() {
 }
 
 #[test]
+fn runner_script_timeout_still_runs_after_script() {
+    let f = Fixture::new();
+    let mut j = job("scripted", STAGES, 0, &["sleep 30"]);
+    j.variables.push(var("RUNNER_SCRIPT_TIMEOUT", "500ms"));
+    j.after_script = vec!["echo \"after status=$CI_JOB_STATUS\"".to_owned()];
+    let run = f.run(f.spec(1, STAGES, vec![j]));
+    let outcome = run.outcome.job("scripted").unwrap();
+    assert_eq!(
+        outcome.failure_reason,
+        Some(FailureReason::JobExecutionTimeout)
+    );
+    let log = run.log_text("scripted");
+    assert!(log.contains("after status=timedout"), "{log}");
+    assert!(
+        log.contains("execution took longer than 500ms seconds"),
+        "{log}"
+    );
+}
+
+#[test]
 fn background_processes_are_killed_when_the_script_ends() {
     let f = Fixture::new();
     let marker = "318.0417";

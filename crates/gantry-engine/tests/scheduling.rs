@@ -40,17 +40,32 @@ fn stages_run_in_order() {
 #[test]
 fn needs_start_before_earlier_stages_finish() {
     let f = Fixture::new();
-    let mut fast = job("fast-test", STAGES, 1, &["echo fast"]);
+    // `slow` only ends once both DAG jobs have run (they leave flags outside the copies).
+    let flags = f.cache.path();
+    let flag = |name: &str| flags.join(name).to_string_lossy().into_owned();
+    let mut fast = job("fast-test", STAGES, 1, &["touch \"$FLAG\""]);
     fast.needs = Some(vec![need("quick")]);
-    let mut immediate = job("immediate", STAGES, 2, &["echo now"]);
+    fast.variables.push(var("FLAG", &flag("fast")));
+    let mut immediate = job("immediate", STAGES, 2, &["touch \"$FLAG\""]);
     immediate.needs = Some(vec![]);
+    immediate.variables.push(var("FLAG", &flag("immediate")));
+    let mut slow = job(
+        "slow",
+        STAGES,
+        0,
+        &["while [ ! -f \"$A\" ] || [ ! -f \"$B\" ]; do sleep 0.02; done"],
+    );
+    slow.variables = vec![var("A", &flag("fast")), var("B", &flag("immediate"))];
+    slow.timeout = Some(std::time::Duration::from_secs(30));
     let jobs = vec![
         job("quick", STAGES, 0, &["echo quick"]),
-        job("slow", STAGES, 0, &["sleep 2"]),
+        slow,
         fast,
         immediate,
     ];
-    let run = f.run(f.spec(1, STAGES, jobs));
+    let mut options = f.options();
+    options.concurrency = 4;
+    let run = f.run_with(f.spec(1, STAGES, jobs), options);
     assert_eq!(
         run.outcome.status,
         PipelineStatus::Success,
@@ -250,6 +265,25 @@ fn dag_need_on_skipped_job_skips_on_success_jobs() {
     assert_eq!(run.status("dependent"), JobStatus::Skipped);
     assert_eq!(run.status("always"), JobStatus::Success);
     assert_eq!(run.status("stage"), JobStatus::Success);
+}
+
+#[test]
+fn invalid_needs_are_an_error() {
+    let f = Fixture::new();
+    let mut j = job("j", STAGES, 1, &["true"]);
+    j.needs = Some(vec![need("missing")]);
+    let err =
+        gantry_engine::run(f.spec(1, STAGES, vec![j.clone()]), f.options(), |_| {}).unwrap_err();
+    assert!(
+        err.to_string().contains("j job: undefined need: missing"),
+        "{err}"
+    );
+    j.needs = Some(vec![Need {
+        optional: true,
+        ..need("missing")
+    }]);
+    let run = f.run(f.spec(2, STAGES, vec![j]));
+    assert_eq!(run.status("j"), JobStatus::Success);
 }
 
 #[test]

@@ -10,7 +10,7 @@ const STAGES: &[&str] = &["test"];
 #[test]
 fn copy_has_tracked_modified_and_untracked_but_not_ignored_files() {
     let f = Fixture::new();
-    f.write(".gitignore", ".gantry/\nbuild/\n*.log\n");
+    f.write(".gitignore", "build/\n*.log\n");
     f.write("src/main.rs", "committed\n");
     f.commit("sources");
     f.write("src/main.rs", "modified\n");
@@ -47,7 +47,8 @@ fn copy_has_tracked_modified_and_untracked_but_not_ignored_files() {
             "missing {expected}: {log:?}"
         );
     }
-    // The user's repository is untouched.
+    // The user's repository is untouched, and the state directory is invisible to git.
+    assert!(!f.git(&["status", "--porcelain"]).contains(".gantry"));
     assert_eq!(f.git(&["log", "--format=%s", "-1"]).trim(), "sources");
     assert_eq!(
         std::fs::read_to_string(f.project().join("src/main.rs")).unwrap(),
@@ -105,13 +106,20 @@ fn working_copies_are_recycled_and_restored() {
         "writer",
         stages,
         0,
-        &["echo changed > src/file1.txt", "rm src/file2.txt", "mkdir -p out && touch out/x leftover"],
+        &[
+            "echo changed > src/file1.txt",
+            "rm src/file2.txt",
+            "mkdir -p out && touch out/x leftover",
+        ],
     );
     let reader = job(
         "reader",
         stages,
         1,
-        &["cat src/file1.txt src/file2.txt", "ls out leftover 2>&1 || true"],
+        &[
+            "cat src/file1.txt src/file2.txt",
+            "ls out leftover 2>&1 || true",
+        ],
     );
     let mut options = f.options();
     options.concurrency = 1;
@@ -119,15 +127,22 @@ fn working_copies_are_recycled_and_restored() {
     assert_eq!(run.status("reader"), JobStatus::Success, "{}", run.dump());
     let log = run.log("reader");
     assert_eq!(log.iter().filter(|l| *l == "content").count(), 2, "{log:?}");
-    assert!(log.iter().any(|l| l.contains("out") && l.contains("No such file")), "{log:?}");
+    assert!(
+        log.iter()
+            .any(|l| l.contains("out") && l.contains("No such file")),
+        "{log:?}"
+    );
     // Only what the writer touched (and freshly written `.git` metadata) was copied again.
     let (copied, unchanged, removed) = sync_counts(&log);
-    assert!(copied >= 2 && copied < 12, "{log:?}");
+    assert!((2..12).contains(&copied), "{log:?}");
     assert!(unchanged >= 40, "{log:?}");
     assert_eq!(removed, 2, "{log:?}");
 
     // A later run reuses the same slot.
-    let run = f.run_with(f.spec(2, stages, vec![job("again", stages, 0, &["true"])]), options);
+    let run = f.run_with(
+        f.spec(2, stages, vec![job("again", stages, 0, &["true"])]),
+        options,
+    );
     let (copied, unchanged, _) = sync_counts(&run.log("again"));
     assert!(copied < 12 && unchanged >= 40, "{}", run.dump());
     assert!(f.state_dir().join("logs/2/again.log").is_file());

@@ -30,3 +30,20 @@ pub(crate) struct AttemptResult {
     /// The working-copy slot, handed back for the next job.
     pub(crate) slot: Option<Slot>,
 }
+
+impl AttemptResult {
+    /// The result of an attempt whose thread panicked.
+    pub(crate) fn crashed() -> Self {
+        Self {
+            status: AttemptStatus::Failed,
+            exit_code: None,
+            failure_reason: Some(FailureReason::RunnerSystemFailure),
+            duration: Duration::ZERO,
+            artifacts: None,
+            dotenv: Vec::new(),
+            junit: None,
+            log_path: PathBuf::new(),
+            slot: None,
+        }
+    }
+}

@@ -12,7 +12,7 @@ use super::control::JobControl;
 use super::logger::JobLogger;
 use crate::artifacts::{self, Upload};
 use crate::cache::CacheStore;
-use crate::duration::go_duration;
+use crate::duration::{go_duration, parse_go_duration};
 use crate::environment::{EngineVariables, JobEnvironment};
 use crate::event::FailureReason;
 use crate::mask::Masker;
@@ -40,6 +40,8 @@ enum Stop {
         exit_code: Option<i32>,
     },
     TimedOut,
+    /// `RUNNER_SCRIPT_TIMEOUT` expired: `after_script` still runs (with `timedout`).
+    ScriptTimedOut(Duration),
     Canceled,
 }
 
@@ -191,16 +193,32 @@ impl<'a> Attempt<'a> {
             .chain(&spec.script)
             .cloned()
             .collect();
+        let script_timeout = env
+            .get("RUNNER_SCRIPT_TIMEOUT")
+            .filter(|v| !v.is_empty())
+            .and_then(|v| {
+                let parsed = parse_go_duration(v);
+                if parsed.is_none() {
+                    self.log
+                        .warning(&format!("RUNNER_SCRIPT_TIMEOUT: invalid duration {v:?}"));
+                }
+                parsed
+            });
+        let script_deadline =
+            script_timeout.map_or(self.deadline, |t| (Instant::now() + t).min(self.deadline));
         let step = self.run_shell_step(
             "step_script",
             &commands,
             None,
             &env,
             control,
-            self.deadline,
+            script_deadline,
             true,
         );
         self.log.section_end("step_script");
+        if let Ok(StepEnd::Exited(code)) = step {
+            result.exit_code = Some(code);
+        }
         let mut stop = match step {
             Ok(StepEnd::Exited(0)) => None,
             Ok(StepEnd::Exited(code)) => Some(Stop::Failed {
@@ -208,7 +226,10 @@ impl<'a> Attempt<'a> {
                 message: format!("exit status {code}"),
                 exit_code: Some(code),
             }),
-            Ok(StepEnd::TimedOut) => Some(Stop::TimedOut),
+            Ok(StepEnd::TimedOut) => match script_timeout {
+                Some(t) if script_deadline < self.deadline => Some(Stop::ScriptTimedOut(t)),
+                _ => Some(Stop::TimedOut),
+            },
             Ok(StepEnd::Canceled) => Some(Stop::Canceled),
             Err(e) => Some(system_failure(&e.to_string())),
         };
@@ -219,14 +240,20 @@ impl<'a> Attempt<'a> {
             let status = match &stop {
                 None => "success",
                 Some(Stop::Canceled) => "canceled",
+                Some(Stop::ScriptTimedOut(_)) => "timedout",
                 Some(_) => "failed",
             };
             env.set("CI_JOB_STATUS", status);
             env.load_gitlab_env(&self.gitlab_env());
+            let after_started = Instant::now();
+            let after_timeout = env
+                .get("RUNNER_AFTER_SCRIPT_TIMEOUT")
+                .and_then(parse_go_duration)
+                .unwrap_or(self.ctx.run.after_script_timeout);
             let deadline = if control.canceled {
-                Instant::now() + self.ctx.run.cancel_after_script_timeout
+                after_started + self.ctx.run.cancel_after_script_timeout
             } else {
-                (Instant::now() + self.ctx.run.after_script_timeout).min(self.deadline)
+                (after_started + after_timeout).min(self.deadline)
             };
             self.log
                 .section_start("after_script", "Running after_script");
@@ -245,7 +272,7 @@ impl<'a> Attempt<'a> {
                 Ok(StepEnd::Exited(code)) => Some(format!("exit status {code}")),
                 Ok(StepEnd::TimedOut) => Some(format!(
                     "execution took longer than {} seconds",
-                    go_duration(deadline.saturating_duration_since(self.started))
+                    go_duration(deadline.saturating_duration_since(after_started))
                 )),
                 Ok(StepEnd::Canceled) => Some("canceled".to_owned()),
                 Err(e) => Some(e.to_string()),
@@ -393,9 +420,8 @@ impl<'a> Attempt<'a> {
                 fs_err::create_dir_all(&dir)
             }
             "empty" => {
-                self.log.info(
-                    "Skipping Git repository setup and creating an empty build directory",
-                );
+                self.log
+                    .info("Skipping Git repository setup and creating an empty build directory");
                 remove_if_exists(&dir).and_then(|()| fs_err::create_dir_all(&dir))
             }
             other => {
@@ -524,12 +550,22 @@ impl<'a> Attempt<'a> {
                 }
                 result.status = AttemptStatus::Failed;
                 result.failure_reason = Some(*reason);
-                result.exit_code = *exit_code;
+                if exit_code.is_some() {
+                    result.exit_code = *exit_code;
+                }
             }
             Stop::TimedOut => {
                 self.log.error(&format!(
                     "Job failed: execution took longer than {} seconds",
                     go_duration(self.timeout)
+                ));
+                result.status = AttemptStatus::Failed;
+                result.failure_reason = Some(FailureReason::JobExecutionTimeout);
+            }
+            Stop::ScriptTimedOut(limit) => {
+                self.log.error(&format!(
+                    "Job failed: execution took longer than {} seconds",
+                    go_duration(*limit)
                 ));
                 result.status = AttemptStatus::Failed;
                 result.failure_reason = Some(FailureReason::JobExecutionTimeout);

@@ -3,6 +3,7 @@
 //! is set or stdout is not a terminal; then ANSI escapes are stripped from log lines too. A closed
 //! output (broken pipe) silently ends printing.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::Write;
 
@@ -32,6 +33,8 @@ pub struct TextPrinter<W: Write> {
     color: bool,
     closed: bool,
     jobs: Vec<(String, String)>,
+    /// Job name → index in `jobs`.
+    positions: HashMap<String, usize>,
     width: usize,
     rows: Vec<Row>,
 }
@@ -52,6 +55,7 @@ impl<W: Write> TextPrinter<W> {
             color,
             closed: false,
             jobs: Vec::new(),
+            positions: HashMap::new(),
             width: 0,
             rows: Vec::new(),
         }
@@ -71,6 +75,11 @@ impl<W: Write> TextPrinter<W> {
                 self.jobs = jobs
                     .iter()
                     .map(|j| (j.name.clone(), j.stage.clone()))
+                    .collect();
+                self.positions = jobs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, j)| (j.name.clone(), i))
                     .collect();
                 self.width = jobs
                     .iter()
@@ -110,10 +119,9 @@ impl<W: Write> TextPrinter<W> {
                 junit,
             } => {
                 let stage = self
-                    .jobs
-                    .iter()
-                    .find(|(n, _)| n == job)
-                    .map(|(_, s)| s.clone())
+                    .positions
+                    .get(job)
+                    .map(|&i| self.jobs[i].1.clone())
                     .unwrap_or_default();
                 self.rows.push(Row {
                     job: job.clone(),
@@ -175,7 +183,7 @@ impl<W: Write> TextPrinter<W> {
         if !self.color {
             return format!("{name} |");
         }
-        let index = self.jobs.iter().position(|(n, _)| n == job).unwrap_or(0);
+        let index = self.positions.get(job).copied().unwrap_or(0);
         let color = PALETTE[index % PALETTE.len()];
         format!("{color}{name}{RESET} │")
     }
@@ -196,7 +204,7 @@ impl<W: Write> TextPrinter<W> {
 
     fn summary(&self, status: PipelineStatus) -> String {
         let mut rows: Vec<&Row> = self.rows.iter().collect();
-        let order = |name: &str| self.jobs.iter().position(|(n, _)| n == name);
+        let order = |name: &str| self.positions.get(name).copied();
         rows.sort_by_key(|r| order(&r.job));
         let headers = ["Job", "Stage", "Status", "Duration", "Allowed failure"];
         let cells: Vec<[String; 5]> = rows

@@ -50,6 +50,9 @@ pub(crate) fn run_step(
     on_output: &mut dyn FnMut(&[u8]),
 ) -> io::Result<StepEnd> {
     let step = control.new_step();
+    if control.killed || (cancelable && control.canceled) {
+        return Ok(StepEnd::Canceled);
+    }
     let (read_end, write_end) = pipe()?;
     let child = {
         let mut cmd = Command::new(&command.shell.path);
@@ -82,12 +85,6 @@ pub(crate) fn run_step(
     let mut exit: Option<i32> = None;
     let mut output_done = false;
     let mut drain_until: Option<Instant> = None;
-
-    if control.killed || (cancelable && control.canceled) {
-        end = Some(StepEnd::Canceled);
-        group.signal(libc::SIGKILL);
-        kill_sent = true;
-    }
 
     loop {
         let now = Instant::now();

@@ -23,7 +23,6 @@ impl Fixture {
             cache: tempfile::tempdir().unwrap(),
         };
         fixture.git(&["init", "-q", "-b", "main"]);
-        fixture.write(".gitignore", ".gantry/\n");
         fixture.write("README.md", "hello\n");
         fixture.commit("initial");
         fixture
