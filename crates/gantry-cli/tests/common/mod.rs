@@ -44,6 +44,13 @@ impl Test {
         self
     }
 
+    /// The same repository, with the arguments cleared (to run gantry again).
+    #[must_use]
+    pub fn again(mut self) -> Self {
+        self.args.clear();
+        self
+    }
+
     #[must_use]
     pub fn args(mut self, args: &[&str]) -> Self {
         self.args.extend(args.iter().map(|s| (*s).to_string()));
