@@ -11,7 +11,8 @@
       overhead (run benchmarks) and the ratio gantry/peer.
 
 Probe file (tab-separated, one line per command):
-  tool  command  status  wall_s  rss_kib[,rss_kib...]  hyperfine(0|1)  concurrency  detail
+  tool  command  status  wall_s  rss_kib[,rss_kib...]  hyperfine(0|1)  concurrency  detail  op
+op (list, preview, run) pairs each peer command with the Gantry command it is compared to.
 status is one of: ok, killed (timeout), failed (non-zero exit or wrong result), gate-failed.
 """
 
@@ -33,8 +34,8 @@ def read_probes(path):
             if not line.strip():
                 continue
             parts = line.rstrip("\n").split("\t")
-            parts += [""] * (8 - len(parts))
-            tool, command, status, wall, rss, hf, conc, detail = parts[:8]
+            parts += [""] * (9 - len(parts))
+            tool, command, status, wall, rss, hf, conc, detail, op = parts[:9]
             rows.append(
                 {
                     "tool": tool,
@@ -45,6 +46,7 @@ def read_probes(path):
                     "hyperfine": hf == "1",
                     "concurrency": int(conc) if conc else None,
                     "detail": detail,
+                    "op": op or "default",
                 }
             )
     return rows
@@ -60,7 +62,7 @@ def record(args):
             hf[r["command"]] = r
     results = []
     for p in probes:
-        r = {"tool": p["tool"], "command": p["command"], "status": p["status"]}
+        r = {"tool": p["tool"], "op": p["op"], "command": p["command"], "status": p["status"]}
         if p["concurrency"]:
             r["concurrency"] = p["concurrency"]
         if p["rss_kib"]:
@@ -91,15 +93,12 @@ def record(args):
             )
         results.append(r)
     ratios = {}
-    gantry = [r for r in results if r["tool"] == "gantry" and r.get("median_s")]
-    if gantry:
-        g = gantry[0]["median_s"]
-        for r in results:
-            if r["tool"] != "gantry" and r.get("median_s"):
-                key = f"gantry/{r['tool']}"
-                if key in ratios:
-                    key = f"gantry/{r['tool']} ({r['command'].split(' ', 1)[-1]})"
-                ratios[key] = round(g / r["median_s"], 4)
+    ops = {r["op"] for r in results}
+    for r in results:
+        g = gantry_for(results, r)
+        if g and r.get("median_s"):
+            key = f"gantry/{r['tool']}" + (f" ({r['op']})" if len(ops) > 1 else "")
+            ratios[key] = round(g["median_s"] / r["median_s"], 4)
     rec = {
         "benchmark": args.benchmark,
         "date": meta["date"],
@@ -120,6 +119,20 @@ def record(args):
     with open(args.out, "w", encoding="utf-8") as f:
         json.dump(rec, f, indent=1)
         f.write("\n")
+
+
+def gantry_for(results, r):
+    """The successful Gantry result a peer's result is compared with (same op)."""
+    if r["tool"] == "gantry":
+        return None
+    return next(
+        (
+            g
+            for g in results
+            if g["tool"] == "gantry" and g.get("op") == r.get("op") and g.get("median_s")
+        ),
+        None,
+    )
 
 
 def meta_loadavg():
@@ -160,10 +173,8 @@ def markdown(args):
     out.append("|---|---|---|---|---|---|---|---|---|---|---|")
     for path in args.records:
         rec = load(path)
-        gantry = next(
-            (r for r in rec["results"] if r["tool"] == "gantry" and r.get("median_s")), None
-        )
         for r in rec["results"]:
+            gantry = gantry_for(rec["results"], r)
             status = r["status"]
             if status == "killed":
                 median = f"> {fmt(r.get('timeout_s'), 0)} s, killed"
@@ -180,7 +191,7 @@ def markdown(args):
             if r.get("min_s") is not None:
                 rng = f"{fmt(r['min_s'])}–{fmt(r['max_s'])}"
             ratio = "–"
-            if gantry and r["tool"] != "gantry" and r.get("median_s"):
+            if gantry and r.get("median_s"):
                 ratio = f"{gantry['median_s'] / r['median_s']:.2f}×"
             first, _, rest = r["command"].partition(" ")
             cmd = (first.rsplit("/", 1)[-1] + " " + rest).strip().replace("|", "\\|")

@@ -274,7 +274,15 @@ run_ok() {
   case $tool in
     gitlab-ci-local) n=$(grep -c '^ PASS ' "$out" || true) ;;
     gcil) n=$(grep -cE '✔ .*: Success' "$out" || true) ;;
-    *) return 0 ;; # TODO: check per-job results once `gantry run` has a machine-readable summary
+    gantry)
+      # The summary table at the end: "Job  Stage  Status  Duration ..." then one row per job.
+      if ! grep -qE '^Job +Stage +Status' "$out"; then
+        log "run check: no job summary table in gantry's output; relying on its exit status"
+        return 0
+      fi
+      n=$(awk '/^Job +Stage +Status/ { t = 1; next } t && / success / { n++ } END { print n + 0 }' "$out")
+      ;;
+    *) return 0 ;;
   esac
   if [ "$n" != "$jobs" ]; then
     log "run check: $tool reported $n successful jobs, expected $jobs (see $out, $err)"
@@ -285,7 +293,8 @@ run_ok() {
 # ---- timing ---------------------------------------------------------------------------------
 
 # bench NAME INPUT MODE RUNS LIMIT ENTRY...
-#   ENTRY is "tool<TAB>command"; commands run from the input's directory (relative paths).
+#   ENTRY is "tool<TAB>op<TAB>command" (op: list, preview or run: what gantry's ratio pairs
+#   with); commands run from the input's directory (relative paths).
 bench() {
   local name=$1 input=$2 mode=$3 runs=$4 limit=$5
   shift 5
@@ -295,16 +304,15 @@ bench() {
   : >"$probes"
   log "== $name: $input ($jobs jobs), mode $mode"
   for t in "${TOOLS[@]}"; do git -C "$dir/$t" clean -fdxq; done
-  local entry tool cmd words rc wall rss status detail conc i
+  local entry tool op cmd words rc wall rss status detail conc i
   for entry in "$@"; do
-    tool=${entry%%$'\t'*}
-    cmd=${entry#*$'\t'}
+    IFS=$'\t' read -r tool op cmd <<<"$entry"
     read -r -a words <<<"$cmd"
     conc=$CONC
     [ "$tool" = gcil ] && conc=1
     [ "$mode" = run ] || conc=""
     if [ -n "${GATE_FAILED[$input/$tool]:-}" ]; then
-      printf '%s\t%s\tgate-failed\t\t\t0\t%s\twrong job list\n' "$tool" "$cmd" "$conc" >>"$probes"
+      printf '%s\t%s\tgate-failed\t\t\t0\t%s\twrong job list\t%s\n' "$tool" "$cmd" "$conc" "$op" >>"$probes"
       continue
     fi
     rc=0
@@ -341,7 +349,7 @@ bench() {
     elif [ "$status" = ok ]; then
       log "$tool: slower than $SLOW_S s: timed once"
     fi
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$cmd" "$status" "$wall" "$rss" "$hf" "$conc" "$detail" >>"$probes"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$cmd" "$status" "$wall" "$rss" "$hf" "$conc" "$detail" "$op" >>"$probes"
   done
   stamp=$(date -u +%Y%m%dT%H%M%SZ)
   local hf_json="" args=()
@@ -358,10 +366,22 @@ bench() {
   for t in "${TOOLS[@]}"; do git -C "$dir/$t" clean -fdxq; done
 }
 
-# Entry builders: "tool<TAB>command" (commands are relative to the input directory).
-e_gantry() { if [ -n "$GANTRY" ]; then printf 'gantry\t%s %s\n' "$GANTRY" "$*"; fi; }
-e_gcl() { printf 'gitlab-ci-local\t%s --cwd gitlab-ci-local %s\n' "$GCL" "$*"; }
-e_gcil() { printf 'gcil\t%s -c gcil %s\n' "$GCIL" "$*"; }
+# Entry builders: e_TOOL OP ARGS... prints "tool<TAB>op<TAB>command".
+e_gantry() {
+  local op=$1
+  shift
+  if [ -n "$GANTRY" ]; then printf 'gantry\t%s\t%s %s\n' "$op" "$GANTRY" "$*"; fi
+}
+e_gcl() {
+  local op=$1
+  shift
+  printf 'gitlab-ci-local\t%s\t%s --cwd gitlab-ci-local %s\n' "$op" "$GCL" "$*"
+}
+e_gcil() {
+  local op=$1
+  shift
+  printf 'gcil\t%s\t%s -c gcil %s\n' "$op" "$GCIL" "$*"
+}
 
 entries() { # collect non-empty lines into the ENTRIES array
   ENTRIES=()
@@ -390,22 +410,22 @@ do_list() {
   gate large "${g[@]}" # gcil has no rules: its list for `large` differs by design
 
   entries < <(
-    e_gantry list -C gantry
-    e_gcl --list
-    e_gcil -d --no-color
+    e_gantry list list -C gantry
+    e_gcl list --list
+    e_gcil list -d --no-color
   )
   bench list-small small list "$RUNS_SMALL" "$TIMEOUT" "${ENTRIES[@]}"
   entries < <(
-    e_gantry list -C gantry
-    e_gcl --list
-    e_gantry preview -C gantry
-    e_gcl --preview
+    e_gantry list list -C gantry
+    e_gcl list --list
+    e_gantry preview preview -C gantry
+    e_gcl preview --preview
   )
   bench list-large large list "$RUNS_LARGE" "$TIMEOUT" "${ENTRIES[@]}"
   entries < <(
-    e_gantry list -C gantry
-    e_gcl --list
-    e_gcil -d --no-color
+    e_gantry list list -C gantry
+    e_gcl list --list
+    e_gcil list -d --no-color
   )
   bench list-large-plain large-plain list "$RUNS_LARGE" "$TIMEOUT" "${ENTRIES[@]}"
 }
@@ -419,9 +439,9 @@ do_run() {
     runs=$RUNS_GRID
     [ "$input" = small ] && runs=$RUNS_SMALL
     entries < <(
-      e_gantry run -C gantry --concurrency "$CONC"
-      e_gcl --concurrency "$CONC"
-      e_gcil -p -H --no-color
+      e_gantry run run -C gantry --concurrency "$CONC"
+      e_gcl run --concurrency "$CONC"
+      e_gcil run -p -H --no-color
     )
     bench "run-$input" "$input" run "$runs" "$PEER_TIMEOUT" "${ENTRIES[@]}"
   done
@@ -432,7 +452,7 @@ do_run() {
   for input in grid-10x20 grid-20x20 dag-200; do
     gen "$input"
     gate "$input" gantry
-    entries < <(e_gantry run -C gantry --concurrency "$CONC")
+    entries < <(e_gantry run run -C gantry --concurrency "$CONC")
     bench "run-$input" "$input" run "$RUNS_GRID" "$TIMEOUT" "${ENTRIES[@]}"
   done
 }

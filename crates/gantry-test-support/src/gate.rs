@@ -25,6 +25,7 @@ pub fn is_ci() -> bool {
 /// Tools with a special probe (results are cached per process):
 /// * `docker`: a Docker daemon answering `docker info` (not just the CLI on `PATH`);
 /// * `busybox-static`: a statically linked busybox (see [`crate::docker::busybox_path`]);
+/// * `python3-cryptography`: a Python 3 with `cryptography` (registry token/TLS modes);
 /// * anything else: an executable of that name on `PATH` (`ruby`, `docker-registry`, `skopeo`,
 ///   `htpasswd`, `git`, ...).
 ///
@@ -36,7 +37,15 @@ pub fn is_ci() -> bool {
 /// }
 /// ```
 pub fn require_tool(tool: &str) -> bool {
-    gate(tool, tool_available(tool), is_ci(), &current_test_name())
+    gate(
+        tool,
+        tool_available(tool),
+        is_ci(),
+        &current_test_name(),
+        // Straight to the process's stderr, not `eprintln!`: libtest captures the macros'
+        // output of passing tests, and a skip must stay visible.
+        &mut std::io::stderr().lock(),
+    )
 }
 
 /// [`require_tool`] for several tools; reports the first one missing.
@@ -68,6 +77,7 @@ fn probe(tool: &str) -> Result<(), String> {
     match tool {
         "docker" => probe_docker(),
         "busybox-static" => crate::docker::busybox_path().map(drop),
+        "python3-cryptography" => crate::registry::python_with_cryptography().map(drop),
         _ => find_executable(tool)
             .map(drop)
             .ok_or_else(|| format!("`{tool}` not found on PATH")),
@@ -94,7 +104,13 @@ fn probe_docker() -> Result<(), String> {
 }
 
 /// The decision, separated from the environment so it can be tested.
-fn gate(tool: &str, available: Result<(), String>, ci: bool, test: &str) -> bool {
+fn gate(
+    tool: &str,
+    available: Result<(), String>,
+    ci: bool,
+    test: &str,
+    out: &mut dyn Write,
+) -> bool {
     match available {
         Ok(()) => true,
         Err(why) if ci => panic!(
@@ -103,12 +119,7 @@ fn gate(tool: &str, available: Result<(), String>, ci: bool, test: &str) -> bool
              tools and `.ci/run` starts the Docker daemon."
         ),
         Err(why) => {
-            // Straight to the process's stderr, not `eprintln!`: libtest captures the macros'
-            // output of passing tests, and a skip must stay visible.
-            let _ = writeln!(
-                std::io::stderr().lock(),
-                "SKIPPED ({tool} not available): {test}\n    ({why})"
-            );
+            let _ = writeln!(out, "SKIPPED ({tool} not available): {test}\n    ({why})");
             false
         }
     }
@@ -133,19 +144,32 @@ mod tests {
 
     #[test]
     fn available_tool_passes() {
-        assert!(gate("sh", Ok(()), true, "t"));
-        assert!(gate("sh", Ok(()), false, "t"));
+        let mut out = Vec::new();
+        assert!(gate("sh", Ok(()), true, "t", &mut out));
+        assert!(gate("sh", Ok(()), false, "t", &mut out));
+        assert!(out.is_empty());
     }
 
     #[test]
     fn missing_tool_skips_locally() {
-        assert!(!gate("nope", Err("not found".into()), false, "t"));
+        let mut out = Vec::new();
+        assert!(!gate(
+            "nope",
+            Err("not found".into()),
+            false,
+            "mod::t",
+            &mut out
+        ));
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "SKIPPED (nope not available): mod::t\n    (not found)\n"
+        );
     }
 
     #[test]
     #[should_panic(expected = "CI=true, so this is a failure")]
     fn missing_tool_fails_on_ci() {
-        gate("nope", Err("not found".into()), true, "t");
+        gate("nope", Err("not found".into()), true, "t", &mut Vec::new());
     }
 
     #[test]

@@ -11,8 +11,10 @@
 //! `--tls-verify=false` and, with auth, [`Registry::authfile`] (`--authfile`) instead of
 //! `docker login`, which would write the host's `~/.docker/config.json`.
 //!
-//! TODO: bearer-token mode (`auth: token:` with a local token server signing RS256 JWTs;
-//! see test-infrastructure.md §4.3). Start that server once per test binary, not per test.
+//! [`Registry::token`] adds Docker token auth: a small Python token server (stdlib +
+//! `cryptography`, Debian's `python3-cryptography`; see `registry_helper.py`) signs RS256 JWTs
+//! with a fresh key whose certificate the registry trusts (test-infrastructure.md §4.3).
+//! [`Registry::tls`] serves HTTPS with a certificate from a fresh test CA ([`Registry::ca_file`]).
 
 use std::fmt::Write as _;
 use std::io::{Read, Write};
@@ -35,6 +37,41 @@ pub struct Registry {
     dir: TempDir,
     port: u16,
     credentials: Option<(String, String)>,
+    /// The token server (token mode).
+    helper: Option<Child>,
+    mode: Mode,
+}
+
+/// How the registry authenticates and serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Anonymous,
+    Htpasswd,
+    Token { token_port: u16 },
+    Tls,
+}
+
+/// The token server's issuer and service names (the registry checks both).
+pub const TOKEN_ISSUER: &str = "gantry-token-issuer";
+/// The `service` of the token-auth registry.
+pub const TOKEN_SERVICE: &str = "gantry-registry";
+
+const HELPER_PY: &str = include_str!("registry_helper.py");
+
+/// A Python 3 that has the `cryptography` module (Debian's `/usr/bin/python3` first, since a
+/// `python3` earlier on `PATH` may lack it), or why there is none.
+pub fn python_with_cryptography() -> Result<PathBuf, String> {
+    for candidate in ["/usr/bin/python3", "python3"] {
+        let ok = run_with_timeout(
+            Command::new(candidate).args(["-c", "import cryptography"]),
+            Duration::from_secs(30),
+        )
+        .is_ok_and(|o| o.status.success());
+        if ok {
+            return Ok(PathBuf::from(candidate));
+        }
+    }
+    Err("no python3 with the `cryptography` module (install Debian's python3-cryptography)".into())
 }
 
 /// A minimal HTTP response.
@@ -69,18 +106,64 @@ impl Registry {
         Self::start(None)
     }
 
+    /// A registry with Docker token auth: `user`/`password` get pull and push, anonymous
+    /// requests pull only. Needs `python_with_cryptography()`.
+    pub fn token(user: &str, password: &str) -> Self {
+        Self::start_mode(Some((user.to_owned(), password.to_owned())), Mode::Token { token_port: 0 })
+    }
+
+    /// An anonymous registry served over HTTPS with a certificate of a fresh test CA
+    /// ([`Self::ca_file`]); [`Self::other_ca_file`] is an unrelated CA. Needs
+    /// `python_with_cryptography()`.
+    pub fn tls() -> Self {
+        Self::start_mode(None, Mode::Tls)
+    }
+
+    /// The PEM of the CA that signed the TLS registry's certificate.
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
+    }
+
+    /// The PEM of a CA that did not sign anything of this registry.
+    pub fn other_ca_file(&self) -> PathBuf {
+        self.dir.path().join("other-ca.pem")
+    }
+
+    /// The token server's URL in token mode.
+    pub fn token_realm(&self) -> Option<String> {
+        match self.mode {
+            Mode::Token { token_port } => Some(format!("http://127.0.0.1:{token_port}/token")),
+            _ => None,
+        }
+    }
+
     /// A registry with Basic authentication for one user (bcrypt cost 5).
     pub fn htpasswd(user: &str, password: &str) -> Self {
         Self::start(Some((user.to_owned(), password.to_owned())))
     }
 
     fn start(credentials: Option<(String, String)>) -> Self {
+        let mode = if credentials.is_some() { Mode::Htpasswd } else { Mode::Anonymous };
+        Self::start_mode(credentials, mode)
+    }
+
+    fn start_mode(credentials: Option<(String, String)>, mut mode: Mode) -> Self {
         let dir = tempfile::Builder::new()
             .prefix("gantry-registry-")
             .tempdir()
             .expect("create registry temp dir");
         fs::create_dir_all(dir.path().join("data")).expect("create registry storage");
-        if let Some((user, password)) = &credentials {
+        let mut helper = None;
+        if let Mode::Token { token_port } = &mut mode {
+            let (user, password) = credentials.clone().unwrap_or_default();
+            let (child, port) = start_token_server(dir.path(), &user, &password);
+            helper = Some(child);
+            *token_port = port;
+        }
+        if mode == Mode::Tls {
+            make_tls_files(dir.path());
+        }
+        if mode == Mode::Htpasswd && let Some((user, password)) = &credentials {
             let out = run_with_timeout(
                 Command::new("htpasswd").args(["-Bbn", "-C", "5", user, password]),
                 Duration::from_secs(30),
@@ -98,14 +181,16 @@ impl Registry {
         let mut last_error = String::new();
         for _ in 0..3 {
             let port = free_port();
-            let mut child = spawn(dir.path(), port, credentials.is_some());
-            match wait_ready(&mut child, dir.path(), port) {
+            let mut child = spawn_mode(dir.path(), port, mode);
+            match wait_ready_mode(&mut child, dir.path(), port, mode) {
                 Ok(()) => {
                     let registry = Self {
                         child,
                         dir,
                         port,
                         credentials,
+                        helper,
+                        mode,
                     };
                     registry.write_authfile();
                     return registry;
@@ -116,6 +201,10 @@ impl Registry {
                     let _ = child.wait();
                 }
             }
+        }
+        if let Some(mut h) = helper {
+            let _ = h.kill();
+            let _ = h.wait();
         }
         panic!("docker-registry did not start: {last_error}");
     }
@@ -132,6 +221,10 @@ impl Registry {
     fn stop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if let Some(h) = &mut self.helper {
+            let _ = h.kill();
+            let _ = h.wait();
+        }
     }
 
     /// The port it listens on (on 127.0.0.1).
@@ -144,9 +237,10 @@ impl Registry {
         format!("127.0.0.1:{}", self.port)
     }
 
-    /// `http://127.0.0.1:<port>`.
+    /// `http://127.0.0.1:<port>` (`https://` in TLS mode).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr())
+        let scheme = if self.mode == Mode::Tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr())
     }
 
     /// User and password in htpasswd mode.
@@ -196,9 +290,9 @@ impl Drop for Registry {
     }
 }
 
-fn spawn(dir: &Path, port: u16, htpasswd: bool) -> Child {
+fn spawn_mode(dir: &Path, port: u16, mode: Mode) -> Child {
     let config = dir.join("config.yml");
-    fs::write(&config, config_yaml(dir, port, htpasswd)).expect("write registry config");
+    fs::write(&config, config_yaml_mode(dir, port, mode)).expect("write registry config");
     let log = std::fs::File::create(dir.join("registry.log")).expect("create registry log");
     let log_err = log.try_clone().expect("clone log handle");
     Command::new("docker-registry")
@@ -211,14 +305,19 @@ fn spawn(dir: &Path, port: u16, htpasswd: bool) -> Child {
         .unwrap_or_else(|e| panic!("cannot start `docker-registry` (package docker-registry): {e}"))
 }
 
-fn wait_ready(child: &mut Child, dir: &Path, port: u16) -> Result<(), String> {
+fn wait_ready_mode(child: &mut Child, dir: &Path, port: u16, mode: Mode) -> Result<(), String> {
     let log = || std::fs::read_to_string(dir.join("registry.log")).unwrap_or_default();
     let deadline = Instant::now() + START_TIMEOUT;
     loop {
         if let Ok(Some(status)) = child.try_wait() {
             return Err(format!("exited with {status}; log:\n{}", log()));
         }
-        if let Ok(r) = http_request(port, "GET", "/v2/", None)
+        if mode == Mode::Tls {
+            // No TLS client here: an accepted connection means it listens.
+            if TcpStream::connect_timeout(&SocketAddr::from(([127, 0, 0, 1], port)), Duration::from_secs(1)).is_ok() {
+                return Ok(());
+            }
+        } else if let Ok(r) = http_request(port, "GET", "/v2/", None)
             && matches!(r.status, 200 | 401)
         {
             return Ok(());
@@ -234,7 +333,13 @@ fn wait_ready(child: &mut Child, dir: &Path, port: u16) -> Result<(), String> {
     }
 }
 
+#[cfg(test)]
 fn config_yaml(dir: &Path, port: u16, htpasswd: bool) -> String {
+    config_yaml_mode(dir, port, if htpasswd { Mode::Htpasswd } else { Mode::Anonymous })
+}
+
+fn config_yaml_mode(dir: &Path, port: u16, mode: Mode) -> String {
+    let htpasswd = mode == Mode::Htpasswd;
     let mut y = format!(
         "version: 0.1\n\
          log:\n  level: warn\n  accesslog:\n    disabled: true\n\
@@ -249,7 +354,87 @@ fn config_yaml(dir: &Path, port: u16, htpasswd: bool) -> String {
             dir.join("htpasswd").display()
         );
     }
+    if let Mode::Token { token_port } = mode {
+        let _ = write!(
+            y,
+            "auth:\n  token:\n    realm: http://127.0.0.1:{token_port}/token\n    service: {TOKEN_SERVICE}\n    issuer: {TOKEN_ISSUER}\n    rootcertbundle: {}\n",
+            dir.join("token-cert.pem").display()
+        );
+    }
+    if mode == Mode::Tls {
+        let _ = write!(
+            y,
+            "  tls:\n    certificate: {}\n    key: {}\n",
+            dir.join("server.pem").display(),
+            dir.join("server-key.pem").display()
+        );
+    }
     y
+}
+
+fn helper_script(dir: &Path) -> PathBuf {
+    let path = dir.join("registry_helper.py");
+    if !path.exists() {
+        fs::write(&path, HELPER_PY).expect("write registry_helper.py");
+    }
+    path
+}
+
+fn make_tls_files(dir: &Path) {
+    let python = python_with_cryptography().unwrap_or_else(|e| panic!("{e}"));
+    let out = run_with_timeout(
+        Command::new(python).arg(helper_script(dir)).arg("tls").arg(dir),
+        Duration::from_mins(1),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.status.success(),
+        "creating test TLS certificates failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Starts the token server; returns it and its port once it answers.
+fn start_token_server(dir: &Path, user: &str, password: &str) -> (Child, u16) {
+    let python = python_with_cryptography().unwrap_or_else(|e| panic!("{e}"));
+    let mut last = String::new();
+    for _ in 0..3 {
+        let port = free_port();
+        let log = std::fs::File::create(dir.join("token-server.log")).expect("token server log");
+        let mut child = Command::new(&python)
+            .arg(helper_script(dir))
+            .args(["token", &port.to_string()])
+            .arg(dir.join("token-cert.pem"))
+            .args([TOKEN_ISSUER, TOKEN_SERVICE, user, password])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start the token server ({}): {e}", python.display()));
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                last = format!(
+                    "exited with {status}: {}",
+                    std::fs::read_to_string(dir.join("token-server.log")).unwrap_or_default()
+                );
+                break;
+            }
+            if dir.join("token-cert.pem").exists()
+                && http_request(port, "GET", "/token?service=x", None).is_ok_and(|r| r.status == 200)
+            {
+                return (child, port);
+            }
+            if Instant::now() >= deadline {
+                last = "no answer within the time limit".into();
+                let _ = child.kill();
+                let _ = child.wait();
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    panic!("token server did not start: {last}");
 }
 
 /// A port that was free on 127.0.0.1 a moment ago.
