@@ -388,3 +388,14 @@ fn errors_are_json_with_lint_output_json() {
     );
     assert_eq!(v["diagnostics"][0]["line"], 2);
 }
+
+#[test]
+fn files_over_two_mebibytes_are_too_big() {
+    let mut yaml = String::from("job:\n  script: echo\n  variables:\n");
+    let mut i = 0;
+    while yaml.len() <= 2 * 1024 * 1024 {
+        yaml.push_str(&format!("    V{i}: \"{}\"\n", "x".repeat(200)));
+        i += 1;
+    }
+    invalid(&yaml, "The parsed YAML is too big", 1);
+}

@@ -29,7 +29,7 @@ const GLOBAL_KEYWORDS: &[&str] = &[
 ];
 
 /// Keywords `default:` may set.
-const DEFAULT_KEYWORDS: &[&str] = &[
+pub(crate) const DEFAULT_KEYWORDS: &[&str] = &[
     "after_script",
     "artifacts",
     "before_script",
@@ -112,12 +112,12 @@ pub fn load(options: &LoadOptions<'_>) -> Result<Config, ConfigErrors> {
         )
     })?;
     let file = SourceFile::new(options.config_file, text);
-    load_text(file, options)
+    load_text(&file, options)
 }
 
 /// Like [`load`], for a configuration whose text is already in memory.
 pub fn load_text(
-    file: std::sync::Arc<SourceFile>,
+    file: &std::sync::Arc<SourceFile>,
     options: &LoadOptions<'_>,
 ) -> Result<Config, ConfigErrors> {
     let mut errors = Vec::new();
@@ -193,7 +193,8 @@ fn build(root: &Node, errors: &mut Vec<Diagnostic>) -> Option<Config> {
         return None;
     };
     let mut check = Checker { errors };
-    let stages = match map.get("stages") {
+    // `stages: null` is the same as no `stages:` (GitLab uses the entry's default).
+    let stages = match map.get("stages").filter(|n| !n.is_null()) {
         Some(node) => stages_from(node, &mut check).unwrap_or_default(),
         None => ["build", "test", "deploy"].map(String::from).to_vec(),
     };
@@ -214,23 +215,38 @@ fn build(root: &Node, errors: &mut Vec<Diagnostic>) -> Option<Config> {
             return Workflow::default();
         }
         let wm = w.as_map().expect("checked");
+        let name = match wm.get("name") {
+            Some(n) => match &n.value {
+                Value::Str(s) if s.chars().count() > 255 => check
+                    .fail(
+                        "workflow name is too long (maximum is 255 characters)".into(),
+                        n,
+                    )
+                    .ok(),
+                Value::Str(s) => Some(s.clone()),
+                Value::Null => None,
+                _ => check
+                    .fail("workflow name should be a string".into(), n)
+                    .ok(),
+            },
+            None => None,
+        };
         Workflow {
             rules: wm
                 .get("rules")
                 .and_then(|r| check.rules("workflow", r, true).ok()),
-            name: wm.get("name").and_then(|n| n.value.scalar_to_string()),
+            name,
         }
     });
 
     // `default:` plus the deprecated top-level equivalents.
     let mut defaults: Vec<(Node, Node)> = Vec::new();
-    if let Some(default) = map.get("default") {
-        if check
+    if let Some(default) = map.get("default")
+        && check
             .check_keys("default", default, DEFAULT_KEYWORDS)
             .is_ok()
-        {
-            defaults.extend(default.as_map().expect("checked").entries.iter().cloned());
-        }
+    {
+        defaults.extend(default.as_map().expect("checked").entries.iter().cloned());
     }
     for key in GLOBAL_DEFAULTS {
         if let Some((k, v)) = map.get_entry(key) {
@@ -276,6 +292,11 @@ fn build(root: &Node, errors: &mut Vec<Diagnostic>) -> Option<Config> {
             Some(&root.span),
         ));
     }
+    let warnings = if workflow.rules.is_none() {
+        jobs.iter().filter_map(multiple_pipelines_warning).collect()
+    } else {
+        Vec::new()
+    };
     Some(Config {
         stages: stages_full,
         variables,
@@ -283,7 +304,32 @@ fn build(root: &Node, errors: &mut Vec<Diagnostic>) -> Option<Config> {
         jobs,
         merged: Node::new(Value::Null, root.span.clone()),
         includes: Vec::new(),
-        warnings: Vec::new(),
+        warnings,
+    })
+}
+
+/// GitLab's warning for a job whose last rule is only `when:` (other than `never`) in a
+/// configuration without `workflow:rules`: such a rule matches push and merge request
+/// pipelines alike.
+fn multiple_pipelines_warning(job: &Job) -> Option<Diagnostic> {
+    let last = job.rules.as_ref()?.last()?;
+    let only_when = last.if_expr.is_none()
+        && last.changes.is_none()
+        && last.exists.is_none()
+        && last.start_in.is_none()
+        && last.allow_failure.is_none()
+        && last.needs.is_none()
+        && last.variables.is_empty()
+        && last.interruptible.is_none();
+    let when = last.when?;
+    (only_when && when != crate::model::When::Never).then(|| {
+        Diagnostic::warning(
+            format!(
+                "jobs:{} may allow multiple pipelines to run for a single action due to `rules:when` clause with no `workflow:rules` - read more: https://docs.gitlab.com/ee/ci/troubleshooting.html#pipeline-warnings",
+                job.name
+            ),
+            Some(&last.span),
+        )
     })
 }
 
@@ -305,7 +351,6 @@ fn stages_from(node: &Node, check: &mut Checker<'_>) -> Result<Vec<String>, ()> 
                 })
                 .collect()
         }
-        Value::Null => Ok(Vec::new()),
         _ => check.fail("stages config should be an array of strings".into(), node),
     }
 }
@@ -424,16 +469,16 @@ fn cross_job_checks(config: &Config, errors: &mut Vec<Diagnostic>) {
             }
         }
     }
-    if errors.is_empty() {
-        if let Some(cycle) = find_needs_cycle(config) {
-            errors.push(Diagnostic::error(
-                format!(
-                    "The pipeline has circular dependencies: {}",
-                    cycle.join(" -> ")
-                ),
-                config.job(&cycle[0]).map(|j| &j.span),
-            ));
-        }
+    if errors.is_empty()
+        && let Some(cycle) = find_needs_cycle(config)
+    {
+        errors.push(Diagnostic::error(
+            format!(
+                "The pipeline has circular dependencies: {}",
+                cycle.join(" -> ")
+            ),
+            config.job(&cycle[0]).map(|j| &j.span),
+        ));
     }
 }
 

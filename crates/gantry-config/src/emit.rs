@@ -105,18 +105,37 @@ fn flow(node: &Node) -> String {
             let parts: Vec<String> = map
                 .entries
                 .iter()
-                .map(|(k, v)| format!("{}: {}", key_text(&k.value), flow(v)))
+                .map(|(k, v)| {
+                    let key = match &k.value {
+                        Value::Str(s) if s != "<<" && !flow_plain_safe(s) => quoted(s),
+                        other => key_text(other),
+                    };
+                    format!("{key}: {}", flow(v))
+                })
                 .collect();
             format!("{{{}}}", parts.join(", "))
         }
         Value::Reference(inner) => format!("!reference {}", flow(inner)),
-        Value::Str(s) if s.contains('\n') => quoted(s),
+        Value::Str(s) if s.contains('\n') || !flow_plain_safe(s) => quoted(s),
         other => scalar(other, 0),
     }
 }
 
+/// Inside `[...]` and `{...}` commas, brackets and braces end a plain scalar: only simple
+/// words stay unquoted there.
+fn flow_plain_safe(s: &str) -> bool {
+    is_plain_safe(s)
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-./$ ".contains(c))
+        && !s.contains(" -")
+        && !s.ends_with('-')
+}
+
 fn key_text(value: &Value) -> String {
     match value {
+        // A `<<` key, even quoted, is a merge key to Psych when its value is a hash: only an
+        // explicit `!!str` tag makes it an ordinary key.
+        Value::Str(s) if s == "<<" => "!!str \"<<\"".into(),
         Value::Str(s) if s.contains('\n') => quoted(s),
         other => scalar(other, 0),
     }
@@ -137,12 +156,7 @@ fn scalar(value: &Value, level: usize) -> String {
                     "-.inf".into()
                 }
             } else {
-                let s = format!("{f:?}");
-                if s.contains(['.', 'e']) {
-                    s
-                } else {
-                    format!("{s}.0")
-                }
+                float_text(*f)
             }
         }
         Value::Symbol(s) => format!(":{s}"),
@@ -154,17 +168,41 @@ fn scalar(value: &Value, level: usize) -> String {
     }
 }
 
+/// A finite float the way Psych reads it back as a float: a dot in the mantissa, and an
+/// exponent (if any) with an explicit sign (`1e3` and `1.0e3` are strings to Psych).
+fn float_text(f: f64) -> String {
+    let text = format!("{f:?}");
+    let (mantissa, exponent) = match text.split_once('e') {
+        Some((m, e)) => (m.to_string(), Some(e.to_string())),
+        None => (text, None),
+    };
+    let mantissa = if mantissa.contains('.') {
+        mantissa
+    } else {
+        format!("{mantissa}.0")
+    };
+    match exponent {
+        Some(e) if e.starts_with('-') => format!("{mantissa}e{e}"),
+        Some(e) => format!("{mantissa}e+{e}"),
+        None => mantissa,
+    }
+}
+
 fn string(s: &str, level: usize) -> String {
     if s.contains('\n') {
         let body = s.strip_suffix('\n').unwrap_or(s);
         let chomp = if s.ends_with('\n') { "" } else { "-" };
-        let simple = !body.ends_with('\n')
-            && !body.starts_with([' ', '\t'])
+        let simple = !body.is_empty()
+            && !body.ends_with('\n')
+            && body
+                .split('\n')
+                .find(|l| !l.is_empty())
+                .is_some_and(|l| !l.starts_with([' ', '\t']))
             && body.lines().all(|l| !l.ends_with([' ', '\t']))
             && !body.contains('\r')
             && !body
                 .chars()
-                .any(|c| c.is_control() && c != '\n' && c != '\t');
+                .any(|c| needs_escape(c) && c != '\n' && c != '\t');
         if simple {
             let mut out = format!("|{chomp}");
             for line in body.split('\n') {
@@ -197,7 +235,10 @@ fn quoted(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            c if c.is_control() => {
+            '\u{85}' => out.push_str("\\N"),
+            '\u{2028}' => out.push_str("\\L"),
+            '\u{2029}' => out.push_str("\\P"),
+            c if needs_escape(c) => {
                 let _ = write!(out, "\\u{:04x}", c as u32);
             }
             c => out.push(c),
@@ -205,6 +246,16 @@ fn quoted(s: &str) -> String {
     }
     out.push('"');
     out
+}
+
+/// Characters that cannot appear as they are in a YAML scalar (outside YAML's printable set,
+/// or line breaks and a BOM that a reader would act on).
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{feff}' | '\u{2028}' | '\u{2029}' | '\u{fffe}' | '\u{ffff}'
+        )
 }
 
 /// Whether a string can be written unquoted and still load as the same string under Psych's
@@ -220,7 +271,9 @@ fn is_plain_safe(s: &str) -> bool {
         return false;
     }
     if !s.chars().all(|c| {
-        c.is_ascii_alphanumeric() || " _-./$@+=()'\"*&!%,;<>|~^`?".contains(c) || !c.is_ascii()
+        c.is_ascii_alphanumeric()
+            || " _-./$@+=()'\"*&!%,;<>|~^`?".contains(c)
+            || (!c.is_ascii() && !needs_escape(c) && !c.is_whitespace())
     }) {
         return false;
     }

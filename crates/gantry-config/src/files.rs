@@ -19,10 +19,8 @@ pub fn any_exists(root: &Path, exists: &Node) -> bool {
             if root.join(trimmed).exists() {
                 return true;
             }
-        } else {
-            if let Ok(glob) = gantry_expr::glob::FnmatchGlob::new(pattern) {
-                globs.push(glob);
-            }
+        } else if let Ok(glob) = gantry_expr::glob::FnmatchGlob::new(pattern) {
+            globs.push(glob);
         }
     }
     if globs.is_empty() {

@@ -1,6 +1,7 @@
 //! `include`: finding, loading, interpolating and deep-merging included files, recursively.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -9,6 +10,9 @@ use gantry_yaml::{Node, SourceFile, Span, Value};
 use crate::diagnostic::Diagnostic;
 use crate::inputs;
 use crate::merge::deep_merge;
+
+/// GitLab's limit on the size of one configuration file.
+pub const MAX_FILE_BYTES: usize = 2 * 1024 * 1024;
 
 /// GitLab's default limit on includes per pipeline, nested ones included.
 pub const MAX_INCLUDES: usize = 150;
@@ -45,12 +49,21 @@ pub struct Resolver<'a> {
 pub struct LoadedFile {
     pub header: Option<Node>,
     pub content: Node,
+    /// The text holds no document at all (only comments or whitespace).
+    pub empty: bool,
 }
 
 /// Loads a configuration file the way GitLab does: documents split on `---`, an optional `spec:`
 /// header document, then the content, which must be a hash.
-pub fn load_file(file: Arc<SourceFile>) -> Result<LoadedFile, Diagnostic> {
+pub fn load_file(file: &Arc<SourceFile>) -> Result<LoadedFile, Diagnostic> {
     let name = file.name.clone();
+    if file.text.len() > MAX_FILE_BYTES {
+        return Err(Diagnostic::error(
+            format!("{name}: The parsed YAML is too big"),
+            Some(&Span::new(file.clone(), 1, 1)),
+        )
+        .with_help("GitLab accepts configuration files up to 2 MiB; split it with `include:`"));
+    }
     let docs = gantry_yaml::load_stream(file.clone()).map_err(|e| {
         Diagnostic::error(format!("{name}: {}", e.message), Some(&e.span))
             .with_help("fix the YAML syntax at this position")
@@ -64,6 +77,7 @@ pub fn load_file(file: Arc<SourceFile>) -> Result<LoadedFile, Diagnostic> {
             Some(&extra.span),
         ));
     }
+    let empty = first.is_none();
     let (header, content) = match (first, second) {
         (Some(h), Some(c)) => (Some(h), c),
         (Some(only), None) => {
@@ -87,17 +101,21 @@ pub fn load_file(file: Arc<SourceFile>) -> Result<LoadedFile, Diagnostic> {
             .with_help("the top level of a CI configuration must be a hash of keywords and jobs"));
         }
     }
-    if let Some(h) = &header {
-        if !h.as_map().is_some_and(|m| m.contains_key("spec")) {
-            return Err(Diagnostic::error(
-                format!(
-                    "{name}: Invalid configuration format: the header document must contain only `spec:`"
-                ),
-                Some(&h.span),
-            ));
-        }
+    if let Some(h) = &header
+        && !h.as_map().is_some_and(|m| m.contains_key("spec"))
+    {
+        return Err(Diagnostic::error(
+            format!(
+                "{name}: Invalid configuration format: the header document must contain only `spec:`"
+            ),
+            Some(&h.span),
+        ));
     }
-    Ok(LoadedFile { header, content })
+    Ok(LoadedFile {
+        header,
+        content,
+        empty,
+    })
 }
 
 fn empty_map(span: &Span) -> Node {
@@ -197,10 +215,10 @@ impl<'a> Resolver<'a> {
                 ));
             }
         }
-        if let Some(rules) = map.get("rules") {
-            if !self.rules_match(rules, base_dir)? {
-                return Ok(Vec::new());
-            }
+        if let Some(rules) = map.get("rules")
+            && !self.rules_match(rules, base_dir)?
+        {
+            return Ok(Vec::new());
         }
         let given_inputs = map.get("inputs");
         let text_of = |key: &str| -> Result<Option<(String, &Node)>, Diagnostic> {
@@ -270,7 +288,7 @@ impl<'a> Resolver<'a> {
     }
 
     fn expand_location(&self, s: &str) -> String {
-        gantry_expr::expand::expand_runner(s, &|v: &str| (self.ctx.variables)(v))
+        gantry_expr::expand::expand_runner(s, |v: &str| (self.ctx.variables)(v))
     }
 
     fn count_one(&mut self, span: &Span) -> Result<(), Diagnostic> {
@@ -313,7 +331,11 @@ impl<'a> Resolver<'a> {
         let mut out = Vec::new();
         for path in paths {
             self.count_one(&node.span)?;
-            if !(path.ends_with(".yml") || path.ends_with(".yaml")) {
+            // GitLab's check is case-insensitive (`/.+\.(yml|yaml)$/i`).
+            let extension = Path::new(&path)
+                .extension()
+                .map(|e| e.to_string_lossy().to_ascii_lowercase());
+            if !matches!(extension.as_deref(), Some("yml" | "yaml")) {
                 return Err(Diagnostic::error(
                     format!("Included file `{path}` does not have YAML extension!"),
                     Some(&node.span),
@@ -346,7 +368,7 @@ impl<'a> Resolver<'a> {
                 ));
             }
             let display = display_name(self.ctx.project_dir, &full);
-            let loaded = self.parse_included(&display, text, &path)?;
+            let loaded = Self::parse_included(&display, text, &path)?;
             let content =
                 self.apply_inputs(loaded, if wildcard { None } else { given_inputs }, &path)?;
             self.included.push(IncludedFile {
@@ -359,14 +381,10 @@ impl<'a> Resolver<'a> {
         Ok(out)
     }
 
-    fn parse_included(
-        &self,
-        display: &str,
-        text: String,
-        path: &str,
-    ) -> Result<LoadedFile, Diagnostic> {
+    fn parse_included(display: &str, text: String, path: &str) -> Result<LoadedFile, Diagnostic> {
         let file = SourceFile::new(display, text);
-        load_file(file).map_err(|mut d| {
+        let span = Span::new(file.clone(), 1, 1);
+        let loaded = load_file(&file).map_err(|mut d| {
             if !d.message.contains("Included file") {
                 d.message = format!(
                     "Included file `{path}` does not have valid YAML syntax! ({})",
@@ -374,7 +392,15 @@ impl<'a> Resolver<'a> {
                 );
             }
             d
-        })
+        })?;
+        // A file of comments only parses to nothing: GitLab calls that invalid YAML.
+        if loaded.empty {
+            return Err(Diagnostic::error(
+                format!("Included file `{path}` does not have valid YAML syntax!"),
+                Some(&span),
+            ));
+        }
+        Ok(loaded)
     }
 
     fn apply_inputs(
@@ -412,7 +438,10 @@ impl<'a> Resolver<'a> {
         let digest = {
             use sha2::Digest as _;
             let hash = sha2::Sha256::digest(url.as_bytes());
-            hash.iter().map(|b| format!("{b:02x}")).collect::<String>()
+            hash.iter().fold(String::new(), |mut out, b| {
+                let _ = write!(out, "{b:02x}");
+                out
+            })
         };
         let cached = cache.join(format!("{digest}.yml"));
         let text = if let Ok(text) = fs_err::read_to_string(&cached) {
@@ -449,7 +478,7 @@ impl<'a> Resolver<'a> {
                 }
             }
         };
-        let loaded = self.parse_included(url, text, url)?;
+        let loaded = Self::parse_included(url, text, url)?;
         let content = self.apply_inputs(loaded, given_inputs, url)?;
         self.included.push(IncludedFile {
             kind: "remote",

@@ -117,9 +117,8 @@ pub fn resolve_inputs(
         }
         if let Some(pattern) = decl_map.and_then(|m| m.get("regex")).and_then(Node::as_str) {
             let text = value.value.scalar_to_string().unwrap_or_default();
-            let matches = regex::Regex::new(pattern.trim_matches('/'))
-                .map(|re| re.is_match(&text))
-                .unwrap_or(false);
+            let matches =
+                regex::Regex::new(pattern.trim_matches('/')).is_ok_and(|re| re.is_match(&text));
             if !matches {
                 return Err(Diagnostic::error(
                     format!("`{name}` input: provided value does not match required RegEx pattern"),
@@ -303,7 +302,7 @@ fn evaluate_block(
     for function in functions {
         let text = render_inline(&node);
         let result = if function == "expand_vars" {
-            gantry_expr::expand::expand_runner(&text, &|v: &str| vars(v))
+            gantry_expr::expand::expand_runner(&text, |v: &str| vars(v))
         } else if function == "posix_escape" {
             posix_escape(&text)
         } else if let Some(args) = function

@@ -81,14 +81,22 @@ pub fn parse_job(
     check: &mut Checker<'_>,
 ) -> Option<Job> {
     let path = format!("jobs:{name}");
+    // A value that is not a hash matches no kind of job: GitLab reports it like a job
+    // without `script`.
     let Some(map) = node.as_map() else {
-        let _ = check.fail::<()>(format!("{path} config should be a hash"), node);
+        let _ = check.fail::<()>(
+            format!(
+                "jobs {} config should implement the script:, run:, or trigger: keyword",
+                humanize(name)
+            ),
+            node,
+        );
         return None;
     };
     if name.chars().count() > 255 {
         let _ = check.fail::<()>(
             format!("{path} name is too long (maximum is 255 characters)"),
-            node,
+            &Node::new(Value::Null, key_span.clone()),
         );
         return None;
     }
@@ -102,6 +110,18 @@ pub fn parse_job(
             node,
         );
         return None;
+    }
+    for pair in [["script", "trigger"], ["run", "trigger"], ["script", "run"]] {
+        if pair.iter().all(|k| map.contains_key(k)) {
+            let _ = check.fail::<()>(
+                format!(
+                    "{path} config these keys cannot be used together: {}",
+                    pair.join(", ")
+                ),
+                node,
+            );
+            return None;
+        }
     }
     let known = if is_trigger {
         TRIGGER_KEYWORDS
@@ -196,8 +216,16 @@ pub fn parse_job(
     let except = field!("except", |n| check
         .only_except(&format!("{path}:except"), n));
     let needs = field!("needs", |n| check.needs(&path, n));
-    let dependencies = field!("dependencies", |n| check
-        .string_list(&format!("{path}:dependencies"), n));
+    let dependencies = field!("dependencies", |n: &Node| match &n.value {
+        Value::Seq(items) if items.iter().all(|i| i.as_str().is_some()) => Ok(items
+            .iter()
+            .filter_map(|i| i.as_str().map(str::to_string))
+            .collect::<Vec<String>>()),
+        _ => check.fail(
+            format!("{path} dependencies should be an array of strings"),
+            n
+        ),
+    });
     let artifacts = field!("artifacts", |n| check.artifacts(&path, n));
     let cache = field!("cache", |n| check.cache(&path, n)).unwrap_or_default();
     let when = field!("when", |n| check.when(
@@ -211,26 +239,26 @@ pub fn parse_job(
             When::Delayed
         ]
     ));
-    let start_in = field!("start_in", |n| check.string(&format!("{path}:start_in"), n));
-    if when == Some(When::Delayed) && start_in.is_none() && rules.is_none() {
-        let _ = check.fail::<()>(
-            format!("{path} start in should be specified for delayed job"),
-            node,
-        );
-        failed = true;
-    }
-    if let Some(s) = &start_in {
-        if when != Some(When::Delayed) {
-            let _ = check.fail::<()>(
-                format!("{path} start in must be blank when not delayed"),
-                node,
-            );
-            failed = true;
-        } else if gantry_expr::parse_finite_duration(s).is_err() {
-            let _ = check.fail::<()>(format!("{path} job start in should be a duration"), node);
+    // `start_in`: a duration of at most a week for a delayed job, absent otherwise.
+    let start_in = map.get("start_in").filter(|n| !n.is_null());
+    if when == Some(When::Delayed) && rules.is_none() {
+        if let Some(n) = start_in {
+            let text = n.value.scalar_to_string().unwrap_or_default();
+            if check
+                .duration_within(&path, "start in", n, &text, crate::keyword::WEEK)
+                .is_err()
+            {
+                failed = true;
+            }
+        } else {
+            let _ = check.fail::<()>(format!("{path} start in should be a duration"), node);
             failed = true;
         }
+    } else if let Some(n) = start_in {
+        let _ = check.fail::<()>(format!("{path} start in must be blank"), n);
+        failed = true;
     }
+    let start_in = start_in.and_then(|n| n.value.scalar_to_string());
     let allow_failure = field!("allow_failure", |n| check.allow_failure(&path, n));
     let retry = field!("retry", |n| check.retry(&path, n));
     let timeout = field!("timeout", |n: &Node| {
@@ -244,6 +272,23 @@ pub fn parse_job(
     let parallel = field!("parallel", |n| check.parallel(&path, n));
     let environment = field!("environment", |n: &Node| match &n.value {
         Value::Str(s) => Ok(s.clone()),
+        Value::Map(m)
+            if check
+                .check_keys(
+                    &format!("{path}:environment"),
+                    n,
+                    &[
+                        "name",
+                        "url",
+                        "action",
+                        "on_stop",
+                        "auto_stop_in",
+                        "kubernetes",
+                        "deployment_tier"
+                    ]
+                )
+                .is_err() =>
+            Err(()),
         Value::Map(m) => m
             .get("name")
             .and_then(|v| v.value.scalar_to_string())
@@ -269,9 +314,17 @@ pub fn parse_job(
     .unwrap_or_default();
     let interruptible = field!("interruptible", |n| check
         .boolean(&format!("{path}:interruptible"), n));
-    let resource_group = field!("resource_group", |n| check
-        .string(&format!("{path}:resource_group"), n));
-    let coverage = field!("coverage", |n| check.string(&format!("{path}:coverage"), n));
+    let resource_group = field!("resource_group", |n: &Node| match n.as_str() {
+        Some(s) => Ok(s.to_string()),
+        None => check.fail(format!("{path} resource group should be a string"), n),
+    });
+    let coverage = field!("coverage", |n: &Node| match n.as_str() {
+        Some(s) if gantry_expr::UntrustedRegexp::from_ruby_syntax(s).is_ok() => Ok(s.to_string()),
+        _ => check.fail(
+            format!("{path}:coverage config must be a regular expression with re2 syntax"),
+            n
+        ),
+    });
     if let (Some(deps), Some(needs)) = (&dependencies, &needs) {
         let missing: Vec<&str> = deps
             .iter()

@@ -5,9 +5,12 @@ use gantry_yaml::{Node, Value};
 
 use crate::diagnostic::Diagnostic;
 use crate::model::{
-    AllowFailure, Artifacts, Cache, CacheKey, Image, Inherit, Need, OnlyExcept, Parallel,
+    AllowFailure, Artifacts, Cache, CacheKey, Image, Inherit, Matrix, Need, OnlyExcept, Parallel,
     PathsClause, Retry, Rule, Service, Variable, When,
 };
+
+/// One week in seconds: the longest `start_in`.
+pub const WEEK: u64 = 7 * 24 * 3600;
 
 /// Collects schema errors; `path` is GitLab's entry path such as `jobs:build`.
 pub struct Checker<'e> {
@@ -18,6 +21,7 @@ type R<T> = Result<T, ()>;
 
 impl Checker<'_> {
     /// Records a schema error; GitLab lowercases these messages as a whole.
+    #[allow(clippy::needless_pass_by_value)] // callers build the message with `format!`
     pub fn fail<T>(&mut self, message: String, node: &Node) -> R<T> {
         self.errors
             .push(Diagnostic::error(message.to_lowercase(), Some(&node.span)));
@@ -102,16 +106,12 @@ impl Checker<'_> {
     }
 
     /// `script`, `before_script`, `after_script`: a string or nested arrays of strings (up to
-    /// 10 levels), flattened.
+    /// 10 levels), flattened. Numbers and booleans are not strings: GitLab rejects them.
     pub fn script(&mut self, path: &str, node: &Node) -> R<Vec<String>> {
         fn walk(node: &Node, depth: usize, out: &mut Vec<String>) -> bool {
             match &node.value {
                 Value::Str(s) | Value::Symbol(s) => {
                     out.push(s.clone());
-                    true
-                }
-                Value::Int(_) | Value::Float(_) | Value::Bool(_) if depth > 0 => {
-                    out.push(node.value.scalar_to_string().unwrap_or_default());
                     true
                 }
                 Value::Seq(items) if depth < 10 => items.iter().all(|i| walk(i, depth + 1, out)),
@@ -129,7 +129,24 @@ impl Checker<'_> {
         }
     }
 
+    /// Top-level (`top_level`) or job `variables:`.
     pub fn variables(&mut self, path: &str, node: &Node, top_level: bool) -> R<Vec<Variable>> {
+        let allowed: &[&str] = if top_level {
+            &["value", "description", "options", "expand"]
+        } else {
+            &["value", "expand"]
+        };
+        self.variables_with(path, node, allowed)
+    }
+
+    /// A `variables:` hash whose values may be hashes with the keys in `allowed_data` (none:
+    /// only plain values, as in `rules:variables`).
+    pub fn variables_with(
+        &mut self,
+        path: &str,
+        node: &Node,
+        allowed_data: &[&str],
+    ) -> R<Vec<Variable>> {
         let map = match &node.value {
             Value::Map(m) => m,
             Value::Null => return Ok(Vec::new()),
@@ -155,40 +172,74 @@ impl Checker<'_> {
                 );
                 continue;
             };
+            let var_path = format!("{path}:{name}");
             let variable = match &value.value {
                 Value::Map(spec) => {
-                    let known: &[&str] = if top_level {
-                        &["value", "description", "options", "expand"]
-                    } else {
-                        &["value", "expand"]
-                    };
-                    if self
-                        .check_keys(&format!("{path}:{name}"), value, known)
-                        .is_err()
-                    {
+                    if allowed_data.is_empty() {
                         failed = true;
+                        let _ =
+                            self.fail::<()>(format!("{var_path} config must be a string"), value);
                         continue;
                     }
-                    let text = spec
-                        .get("value")
-                        .and_then(|v| v.value.scalar_to_string())
-                        .unwrap_or_default();
+                    let extra: Vec<String> = spec
+                        .entries
+                        .iter()
+                        .filter(|(k, _)| !k.as_str().is_some_and(|k| allowed_data.contains(&k)))
+                        .map(|(k, _)| k.value.scalar_to_string().unwrap_or_default())
+                        .collect();
+                    if !extra.is_empty() {
+                        failed = true;
+                        let _ = self.fail::<()>(
+                            format!(
+                                "{var_path} config uses invalid data keys: {}",
+                                extra.join(", ")
+                            ),
+                            value,
+                        );
+                        continue;
+                    }
+                    let text = match spec.get("value").map(|v| &v.value) {
+                        Some(Value::Seq(_) | Value::Map(_) | Value::Reference(_)) => {
+                            failed = true;
+                            let _ = self.fail::<()>(
+                                format!("{var_path} config value must be a scalar"),
+                                value,
+                            );
+                            continue;
+                        }
+                        Some(v) => v.scalar_to_string().unwrap_or_default(),
+                        None => String::new(),
+                    };
                     let expand = match spec.get("expand") {
-                        Some(e) => self
-                            .boolean(&format!("{path}:{name}:expand"), e)
-                            .unwrap_or(true),
+                        Some(e) => {
+                            if let Value::Bool(b) = e.value {
+                                b
+                            } else {
+                                failed = true;
+                                let _ = self.fail::<()>(
+                                    format!("{var_path} config expand should be a boolean value"),
+                                    e,
+                                );
+                                continue;
+                            }
+                        }
                         None => true,
                     };
                     let options = match spec.get("options") {
-                        Some(o) => self
-                            .string_list(&format!("{path}:{name}:options"), o)
-                            .unwrap_or_default(),
+                        Some(o) => {
+                            if let Ok(list) = self.string_list(&format!("{var_path}:options"), o) {
+                                list
+                            } else {
+                                failed = true;
+                                continue;
+                            }
+                        }
                         None => Vec::new(),
                     };
                     if !options.is_empty() && !options.contains(&text) {
                         failed = true;
                         let _ = self.fail::<()>(
-                            format!("{path} config value must be present in options"),
+                            format!("{var_path} config value must be present in options"),
                             value,
                         );
                         continue;
@@ -230,6 +281,26 @@ impl Checker<'_> {
         if failed { Err(()) } else { Ok(out) }
     }
 
+    /// A duration no longer than `limit` seconds: `<path> <attribute> should be a duration` or
+    /// `... should not exceed the limit`.
+    pub fn duration_within(
+        &mut self,
+        path: &str,
+        attribute: &str,
+        node: &Node,
+        text: &str,
+        limit: u64,
+    ) -> R<()> {
+        match gantry_expr::parse_finite_duration(text) {
+            Err(_) => self.fail(format!("{path} {attribute} should be a duration"), node),
+            Ok(d) if d.as_secs() > limit => self.fail(
+                format!("{path} {attribute} should not exceed the limit"),
+                node,
+            ),
+            Ok(_) => Ok(()),
+        }
+    }
+
     pub fn when(&mut self, path: &str, node: &Node, allowed: &[When]) -> R<When> {
         let parsed = node.as_str().and_then(When::parse);
         match parsed {
@@ -249,9 +320,10 @@ impl Checker<'_> {
             Value::Bool(b) => Ok(AllowFailure::Bool(*b)),
             Value::Map(m) => {
                 self.check_keys(&format!("{path}:allow_failure"), node, &["exit_codes"])?;
-                let codes = m.get("exit_codes").map_or(Ok(Vec::new()), |c| {
-                    self.int_list(&format!("{path}:allow_failure:exit_codes"), c)
-                })?;
+                let codes = match m.get("exit_codes") {
+                    Some(c) => self.int_list(&format!("{path}:allow_failure exit codes"), c)?,
+                    None => Vec::new(),
+                };
                 Ok(AllowFailure::ExitCodes(codes))
             }
             _ => self.fail(
@@ -261,7 +333,9 @@ impl Checker<'_> {
         }
     }
 
-    fn int_list(&mut self, path: &str, node: &Node) -> R<Vec<i64>> {
+    /// An integer or a list of them; `what` is the entry path and attribute
+    /// (`jobs:build:allow_failure exit codes`).
+    fn int_list(&mut self, what: &str, node: &Node) -> R<Vec<i64>> {
         match &node.value {
             Value::Int(i) => Ok(vec![*i]),
             Value::Seq(items) => items
@@ -269,19 +343,35 @@ impl Checker<'_> {
                 .map(|i| match i.value {
                     Value::Int(n) => Ok(n),
                     _ => self.fail(
-                        format!("{path} config should be an array of integers or an integer"),
+                        format!("{what} should be an array of integers or an integer"),
                         i,
                     ),
                 })
                 .collect(),
             _ => self.fail(
-                format!("{path} config should be an array of integers or an integer"),
+                format!("{what} should be an array of integers or an integer"),
                 node,
             ),
         }
     }
 
     pub fn retry(&mut self, path: &str, node: &Node) -> R<Retry> {
+        const REASONS: &[&str] = &[
+            "always",
+            "unknown_failure",
+            "script_failure",
+            "api_failure",
+            "stuck_or_timeout_failure",
+            "runner_system_failure",
+            "runner_unsupported",
+            "stale_schedule",
+            "job_execution_timeout",
+            "archived_failure",
+            "unmet_prerequisites",
+            "scheduler_failure",
+            "data_integrity_failure",
+        ];
+
         let check_max = |c: &mut Self, n: &Node| -> R<u32> {
             match n.value {
                 Value::Int(i) if (0..=2).contains(&i) => Ok(u32::try_from(i).unwrap_or(0)),
@@ -307,30 +397,17 @@ impl Checker<'_> {
                 let when = m.get("when").map_or(Ok(Vec::new()), |w| {
                     self.strings(&format!("{path}:retry:when"), w)
                 })?;
-                const REASONS: &[&str] = &[
-                    "always",
-                    "unknown_failure",
-                    "script_failure",
-                    "api_failure",
-                    "stuck_or_timeout_failure",
-                    "runner_system_failure",
-                    "runner_unsupported",
-                    "stale_schedule",
-                    "job_execution_timeout",
-                    "archived_failure",
-                    "unmet_prerequisites",
-                    "scheduler_failure",
-                    "data_integrity_failure",
-                ];
+
                 if let Some(bad) = when.iter().find(|w| !REASONS.contains(&w.as_str())) {
                     return self.fail(
                         format!("{path}:retry when unknown value: {bad}"),
                         m.get("when").unwrap_or(node),
                     );
                 }
-                let exit_codes = m.get("exit_codes").map_or(Ok(Vec::new()), |c| {
-                    self.int_list(&format!("{path}:retry:exit_codes"), c)
-                })?;
+                let exit_codes = match m.get("exit_codes") {
+                    Some(c) => self.int_list(&format!("{path}:retry exit codes"), c)?,
+                    None => Vec::new(),
+                };
                 Ok(Retry {
                     max,
                     when,
@@ -543,7 +620,7 @@ impl Checker<'_> {
         Ok(out)
     }
 
-    pub fn matrix(&mut self, path: &str, node: &Node) -> R<Vec<Vec<(String, Vec<String>)>>> {
+    pub fn matrix(&mut self, path: &str, node: &Node) -> R<Matrix> {
         let Some(entries) = node.as_seq() else {
             return self.fail(
                 format!("{path}:matrix config should be an array of hashes"),
@@ -622,6 +699,22 @@ impl Checker<'_> {
     }
 
     pub fn paths_clause(&mut self, path: &str, node: &Node, extra: &[&str]) -> R<PathsClause> {
+        let clause = self.paths_clause_unchecked(path, node, extra)?;
+        if clause.paths.len() > 50 {
+            return self.fail(
+                format!("{path} config has too many entries (maximum 50)"),
+                node,
+            );
+        }
+        Ok(clause)
+    }
+
+    fn paths_clause_unchecked(
+        &mut self,
+        path: &str,
+        node: &Node,
+        extra: &[&str],
+    ) -> R<PathsClause> {
         match &node.value {
             Value::Seq(_) => Ok(PathsClause {
                 paths: self.string_list(path, node)?,
@@ -697,10 +790,14 @@ impl Checker<'_> {
         }
         let if_expr = match m.get("if") {
             Some(cond) => {
-                let text = self.string(&format!("{rule_path}:if"), cond)?;
-                match gantry_expr::expression::Expression::parse(&text) {
-                    Ok(expr) => Some((text, expr)),
-                    Err(_) => {
+                let parsed = cond.as_str().and_then(|text| {
+                    gantry_expr::expression::Expression::parse(text)
+                        .ok()
+                        .map(|e| (text.to_string(), e))
+                });
+                match parsed {
+                    Some(expr) => Some(expr),
+                    None => {
                         return self
                             .fail(format!("{rule_path} if invalid expression syntax"), cond);
                     }
@@ -709,26 +806,67 @@ impl Checker<'_> {
             None => None,
         };
         let when = match m.get("when") {
-            Some(w) if workflow => Some(self.when(&rule_path, w, &[When::Always, When::Never])?),
-            Some(w) => Some(self.when(
-                &rule_path,
-                w,
-                &[
-                    When::OnSuccess,
-                    When::OnFailure,
-                    When::Never,
-                    When::Always,
-                    When::Manual,
-                    When::Delayed,
-                ],
-            )?),
+            Some(w) => {
+                let allowed: &[When] = if workflow {
+                    &[When::Always, When::Never]
+                } else {
+                    &[
+                        When::OnSuccess,
+                        When::OnFailure,
+                        When::Never,
+                        When::Always,
+                        When::Manual,
+                        When::Delayed,
+                    ]
+                };
+                match w.as_str().and_then(When::parse) {
+                    Some(parsed) if allowed.contains(&parsed) => Some(parsed),
+                    _ => {
+                        let text = w.value.scalar_to_string().unwrap_or_default();
+                        return self.fail(format!("{rule_path} when unknown value: {text}"), w);
+                    }
+                }
+            }
             None => None,
         };
-        let start_in = m.get("start_in").and_then(|s| s.value.scalar_to_string());
+        // `start_in` only with `when: delayed`, and then required: a duration of at most a
+        // week. Workflow rules accept and ignore it.
+        let start_in = match m.get_entry("start_in") {
+            Some((key, value)) if !workflow => {
+                if when != Some(When::Delayed) {
+                    return self.fail(
+                        format!("{rule_path} config contains disallowed keys: start_in"),
+                        key,
+                    );
+                }
+                let text = value.value.scalar_to_string().unwrap_or_default();
+                self.duration_within(&rule_path, "start in", value, &text, WEEK)?;
+                Some(text)
+            }
+            Some((_, value)) => value.value.scalar_to_string(),
+            None => None,
+        };
         if when == Some(When::Delayed) && start_in.is_none() && !workflow {
+            return self.fail(format!("{rule_path} start in can't be blank"), item);
+        }
+        let allow_failure = match m.get("allow_failure") {
+            Some(a) if !workflow => match a.value {
+                Value::Bool(b) => Some(AllowFailure::Bool(b)),
+                _ => {
+                    return self.fail(
+                        format!("{rule_path} allow failure should be a boolean value"),
+                        a,
+                    );
+                }
+            },
+            _ => None,
+        };
+        if let Some(i) = m.get("interruptible")
+            && !matches!(i.value, Value::Bool(_))
+        {
             return self.fail(
-                format!("{rule_path} start_in should be specified for delayed job"),
-                item,
+                format!("{rule_path} interruptible should be a boolean value"),
+                i,
             );
         }
         Ok(Rule {
@@ -749,16 +887,13 @@ impl Checker<'_> {
             },
             when,
             start_in,
-            allow_failure: match m.get("allow_failure") {
-                Some(a) if !workflow => Some(self.allow_failure(&rule_path, a)?),
-                _ => None,
-            },
+            allow_failure,
             needs: match m.get("needs") {
                 Some(n) if !workflow => Some(self.needs(&rule_path, n)?),
                 _ => None,
             },
             variables: match m.get("variables") {
-                Some(v) => self.variables(&format!("{rule_path}:variables"), v, false)?,
+                Some(v) => self.variables_with(&format!("{rule_path}:variables"), v, &[])?,
                 None => Vec::new(),
             },
             interruptible: m.get("interruptible").and_then(|b| match b.value {
@@ -1056,7 +1191,26 @@ impl Checker<'_> {
                 Some(v) => match &v.value {
                     Value::Bool(true) => Ok(Inherit::All),
                     Value::Bool(false) => Ok(Inherit::None),
-                    Value::Seq(_) => Ok(Inherit::Only(self.string_list(&format!("{path}:inherit:{key}"), v)?)),
+                    Value::Seq(_) => {
+                        let list = self.string_list(&format!("{path}:inherit:{key}"), v)?;
+                        if key == "default" {
+                            let unknown: Vec<&str> = list
+                                .iter()
+                                .map(String::as_str)
+                                .filter(|k| !crate::config::DEFAULT_KEYWORDS.contains(k))
+                                .collect();
+                            if !unknown.is_empty() {
+                                return self.fail(
+                                    format!(
+                                        "{path}:inherit:default config contains unknown values: {}",
+                                        unknown.join(", ")
+                                    ),
+                                    v,
+                                );
+                            }
+                        }
+                        Ok(Inherit::Only(list))
+                    }
                     _ => self.fail(
                         format!("{path}:inherit:{key} config should be a boolean value or an array of strings"),
                         v,

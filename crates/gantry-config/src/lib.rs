@@ -25,6 +25,6 @@ pub use files::{any_exists, exists_patterns};
 pub use include::{IncludedFile, list_files};
 pub use merge::deep_merge;
 pub use model::{
-    AllowFailure, Artifacts, Cache, CacheKey, Image, Inherit, Job, Need, OnlyExcept, Parallel,
-    PathsClause, Retry, Rule, Service, Variable, When, Workflow,
+    AllowFailure, Artifacts, Cache, CacheKey, Image, Inherit, Job, Matrix, Need, OnlyExcept,
+    Parallel, PathsClause, Retry, Rule, Service, Variable, When, Workflow,
 };

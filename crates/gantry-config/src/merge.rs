@@ -29,6 +29,22 @@ pub fn deep_merge(base: &mut Node, over: Node) {
     }
 }
 
+/// How many values `node` holds (keys included), for the limits on copying.
+pub(crate) fn node_count(node: &Node) -> usize {
+    match &node.value {
+        Value::Seq(items) => 1 + items.iter().map(node_count).sum::<usize>(),
+        Value::Map(map) => {
+            1 + map
+                .entries
+                .iter()
+                .map(|(_, v)| 1 + node_count(v))
+                .sum::<usize>()
+        }
+        Value::Reference(inner) => 1 + node_count(inner),
+        _ => 1,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -64,6 +64,9 @@ pub struct Retry {
     pub exit_codes: Vec<i64>,
 }
 
+/// A `parallel:matrix`: each entry the variables in key order, each with its values.
+pub type Matrix = Vec<Vec<(String, Vec<String>)>>;
+
 /// One entry of `needs:`.
 #[derive(Debug, Clone)]
 pub struct Need {
@@ -71,7 +74,7 @@ pub struct Need {
     pub artifacts: bool,
     pub optional: bool,
     /// `parallel:matrix` subset of the needed job's instances.
-    pub matrix: Option<Vec<Vec<(String, Vec<String>)>>>,
+    pub matrix: Option<Matrix>,
     /// Needs on other projects or pipelines cannot be satisfied locally; kept for display.
     pub cross_project: bool,
     pub span: Span,
@@ -172,7 +175,7 @@ pub struct Cache {
 pub enum Parallel {
     Count(u32),
     /// Each entry: the variables in key order, each with its values.
-    Matrix(Vec<Vec<(String, Vec<String>)>>),
+    Matrix(Matrix),
 }
 
 /// `inherit:default` / `inherit:variables`.

@@ -99,16 +99,19 @@ fn cached_regex(full: &str) -> Result<regex::Regex, regex::Error> {
     const MAX_CACHED: usize = 4096;
     static CACHE: LazyLock<Mutex<HashMap<String, regex::Regex>>> =
         LazyLock::new(|| Mutex::new(HashMap::new()));
-    if let Ok(cache) = CACHE.lock() {
-        if let Some(regex) = cache.get(full) {
-            return Ok(regex.clone());
-        }
+    if let Some(regex) = CACHE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .get(full)
+    {
+        return Ok(regex.clone());
     }
     let regex = regex::Regex::new(full)?;
-    if let Ok(mut cache) = CACHE.lock() {
-        if cache.len() < MAX_CACHED {
-            cache.insert(full.to_owned(), regex.clone());
-        }
+    let mut cache = CACHE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if cache.len() < MAX_CACHED {
+        cache.insert(full.to_owned(), regex.clone());
     }
     Ok(regex)
 }

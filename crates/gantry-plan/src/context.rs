@@ -178,8 +178,36 @@ impl PipelineContext {
         set("CI_COMMIT_REF_NAME", self.ref_name.clone());
         set("CI_COMMIT_REF_SLUG", slug(&self.ref_name));
         set("CI_COMMIT_REF_PROTECTED", self.protected().to_string());
+        // Merge request pipelines run for the source branch but have no CI_COMMIT_BRANCH;
+        // they have the CI_MERGE_REQUEST_* variables instead (a detached pipeline of MR !1
+        // from the branch into the default branch).
+        let merge_request = self.source == "merge_request_event";
         if let Some(branch) = &self.branch {
-            set("CI_COMMIT_BRANCH", branch.clone());
+            if merge_request {
+                set("CI_MERGE_REQUEST_ID", "1".into());
+                set("CI_MERGE_REQUEST_IID", "1".into());
+                set("CI_MERGE_REQUEST_EVENT_TYPE", "detached".into());
+                set("CI_MERGE_REQUEST_SOURCE_BRANCH_NAME", branch.clone());
+                set(
+                    "CI_MERGE_REQUEST_TARGET_BRANCH_NAME",
+                    self.default_branch.clone(),
+                );
+                set("CI_MERGE_REQUEST_PROJECT_ID", "1".into());
+                set("CI_MERGE_REQUEST_PROJECT_PATH", self.project_path.clone());
+                set("CI_MERGE_REQUEST_PROJECT_URL", project_url.clone());
+                set("CI_MERGE_REQUEST_SOURCE_PROJECT_ID", "1".into());
+                set(
+                    "CI_MERGE_REQUEST_SOURCE_PROJECT_PATH",
+                    self.project_path.clone(),
+                );
+                set("CI_MERGE_REQUEST_SOURCE_PROJECT_URL", project_url.clone());
+                set(
+                    "CI_MERGE_REQUEST_REF_PATH",
+                    "refs/merge-requests/1/head".into(),
+                );
+            } else {
+                set("CI_COMMIT_BRANCH", branch.clone());
+            }
         }
         if let Some(tag) = &self.tag {
             set("CI_COMMIT_TAG", tag.clone());

@@ -1,5 +1,6 @@
 //! Facts about the project's git repository: the commit, the branch, the remote, changed files.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -192,6 +193,16 @@ pub fn parse_remote(url: &str) -> Option<(String, String)> {
     Some((host, path))
 }
 
+/// Hex SHA-256 of `bytes`, shortened to 40 characters (the length of a git SHA-1).
+pub fn sha_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(bytes);
+    digest.iter().take(20).fold(String::new(), |mut out, b| {
+        let _ = write!(out, "{b:02x}");
+        out
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::parse_remote;
@@ -220,11 +231,4 @@ mod tests {
         );
         assert_eq!(parse_remote("/srv/repo.git"), None);
     }
-}
-
-/// Hex SHA-256 of `bytes`, shortened to 40 characters (the length of a git SHA-1).
-pub fn sha_hex(bytes: &[u8]) -> String {
-    use sha2::Digest as _;
-    let digest = sha2::Sha256::digest(bytes);
-    digest.iter().take(20).map(|b| format!("{b:02x}")).collect()
 }

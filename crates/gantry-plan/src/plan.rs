@@ -82,7 +82,13 @@ pub fn plan(config: &Config, ctx: &PipelineContext) -> Result<Plan, PlanErrors> 
     };
     if let Some(rules) = &config.workflow.rules {
         let vars = |name: &str| base.get(name);
-        match first_matching_rule(rules, &vars, &files) {
+        let matched = first_matching_rule(rules, &vars, &files).map_err(|e| PlanErrors {
+            errors: vec![Diagnostic::error(
+                format!("Failed to parse workflow rules: {e}"),
+                None,
+            )],
+        })?;
+        match matched {
             Some(rule) if rule.when != Some(When::Never) => {
                 out.workflow_variables.clone_from(&rule.variables);
             }
@@ -94,7 +100,7 @@ pub fn plan(config: &Config, ctx: &PipelineContext) -> Result<Plan, PlanErrors> 
     }
     let base = base.with_workflow(&out.workflow_variables);
     if let Some(name) = &config.workflow.name {
-        let expanded = gantry_expr::expand::expand_runner(name, &|n: &str| base.get(n));
+        let expanded = gantry_expr::expand::expand_runner(name, |n: &str| base.get(n));
         let trimmed = expanded.trim().to_string();
         out.name = (!trimmed.is_empty()).then_some(trimmed);
     }
@@ -105,23 +111,19 @@ pub fn plan(config: &Config, ctx: &PipelineContext) -> Result<Plan, PlanErrors> 
         .map(|(i, s)| (s.as_str(), i))
         .collect();
     let default_only = config.workflow.rules.is_none();
+    let mut errors = Vec::new();
     // Jobs added, with their unresolved needs.
     let mut added: Vec<(PlannedJob, Option<Vec<Need>>, Instance)> = Vec::new();
+    // Trigger jobs the pipeline would create: they are left out, and needs on them dropped.
+    let mut left_out: Vec<&str> = Vec::new();
     for (index, job) in config.jobs.iter().enumerate() {
-        if job.trigger.is_some() {
-            out.warnings.push(Diagnostic::warning(
-                format!("{}: trigger jobs (downstream pipelines) are not run locally; the job is left out", job.name),
-                Some(&job.span),
-            ));
-            continue;
-        }
         let Some(&stage_idx) = stage_index.get(job.stage.as_str()) else {
             continue;
         };
         for instance in expand(&job.name, job.parallel.as_ref()) {
             let lookup = base.for_job(job, &instance);
             let vars = |name: &str| lookup.get(name);
-            if let Some(planned) = decide(
+            match decide(
                 job,
                 index,
                 stage_idx,
@@ -131,22 +133,40 @@ pub fn plan(config: &Config, ctx: &PipelineContext) -> Result<Plan, PlanErrors> 
                 &vars,
                 &files,
             ) {
-                added.push((planned.0, planned.1, instance));
+                Ok(Some(_)) if job.trigger.is_some() => {
+                    if !left_out.contains(&job.name.as_str()) {
+                        left_out.push(&job.name);
+                        out.warnings.push(Diagnostic::warning(
+                            format!("{}: trigger jobs (downstream pipelines) are not run locally; the job is left out", job.name),
+                            Some(&job.span),
+                        ));
+                    }
+                }
+                Ok(Some(planned)) => added.push((planned.0, planned.1, instance)),
+                Ok(None) => {}
+                Err(e) => errors.push(Diagnostic::error(
+                    format!("Failed to parse rule for {}: {e}", instance.name),
+                    Some(&job.span),
+                )),
             }
         }
+    }
+    if !errors.is_empty() {
+        return Err(PlanErrors { errors });
     }
     if added
         .iter()
         .all(|(j, _, _)| j.stage == ".pre" || j.stage == ".post")
     {
-        out.filtered = Some(if added.is_empty() {
+        out.filtered = Some(if added.is_empty() && !left_out.is_empty() {
+            "No jobs would run locally: the pipeline holds only trigger jobs.".into()
+        } else if added.is_empty() {
             "No jobs would run: every job was filtered out by rules, only or except.".into()
         } else {
             "Pipeline not created: it would contain only .pre or .post jobs.".into()
         });
         return Ok(out);
     }
-    let mut errors = Vec::new();
     // Instances of each job that were added, by job name.
     let mut instances: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, (planned, _, _)) in added.iter().enumerate() {
@@ -179,6 +199,16 @@ pub fn plan(config: &Config, ctx: &PipelineContext) -> Result<Plan, PlanErrors> 
                     })
                     .unwrap_or_default();
                 if targets.is_empty() {
+                    if left_out.contains(&need.job.as_str()) {
+                        out.warnings.push(Diagnostic::warning(
+                            format!(
+                                "{}: needs trigger job `{}`, which is left out locally; the need is dropped",
+                                planned.name, need.job
+                            ),
+                            Some(&need.span),
+                        ));
+                        continue;
+                    }
                     if !need.optional {
                         errors.push(Diagnostic::error(
                             format!(
@@ -262,6 +292,9 @@ fn matrix_selected(instance: &Instance, need: &Need, own: &[(String, String)]) -
         })
 }
 
+/// A job instance that is added, with its needs as written (resolved later).
+type Decided = (PlannedJob, Option<Vec<Need>>);
+
 /// Decides whether one job instance is added, and with which attributes.
 #[allow(clippy::too_many_arguments)]
 fn decide(
@@ -273,21 +306,23 @@ fn decide(
     ctx: &PipelineContext,
     vars: &dyn Fn(&str) -> Option<String>,
     files: &FileOracle<'_>,
-) -> Option<(PlannedJob, Option<Vec<Need>>)> {
+) -> Result<Option<Decided>, String> {
     let job_when = job.when.unwrap_or(When::OnSuccess);
     let (when, allow_failure, start_in, needs, rule_variables) = if let Some(rules) = &job.rules {
-        let rule = first_matching_rule(rules, vars, files)?;
+        let Some(rule) = first_matching_rule(rules, vars, files)? else {
+            return Ok(None);
+        };
         let when = rule.when.unwrap_or(job_when);
         if when == When::Never {
-            return None;
+            return Ok(None);
         }
+        // GitLab: the rule's `allow_failure`, else the job's, else whether the job itself
+        // (not the rule) says `when: manual`.
         let allow_failure = rule
             .allow_failure
             .clone()
             .or_else(|| job.allow_failure.clone())
-            .unwrap_or(AllowFailure::Bool(
-                rule.when.is_none() && job.when == Some(When::Manual),
-            ));
+            .unwrap_or(AllowFailure::Bool(job.when == Some(When::Manual)));
         let start_in = rule.start_in.clone().or_else(|| job.start_in.clone());
         let needs = rule.needs.clone().or_else(|| job.needs.clone());
         (when, allow_failure, start_in, needs, rule.variables.clone())
@@ -300,7 +335,7 @@ fn decide(
             vars,
             files,
         ) {
-            return None;
+            return Ok(None);
         }
         let allow_failure = job
             .allow_failure
@@ -314,7 +349,7 @@ fn decide(
             Vec::new(),
         )
     };
-    Some((
+    Ok(Some((
         PlannedJob {
             name: instance.name.clone(),
             job: index,
@@ -331,5 +366,5 @@ fn decide(
             rule_variables,
         },
         needs,
-    ))
+    )))
 }

@@ -1,18 +1,25 @@
 //! Deciding whether a job (or the pipeline) is created: `rules`, `only`/`except`,
 //! `workflow:rules`.
 
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
+use std::collections::HashMap;
 
 use gantry_config::{OnlyExcept, PathsClause, Rule};
 
 use crate::context::PipelineContext;
 use crate::git::GitFacts;
 
+/// The files changed since a `compare_to` ref (`Err`: the ref names no commit; `Ok(None)`: git
+/// cannot tell).
+type Compared = Result<Option<Vec<String>>, ()>;
+
 /// Answers `changes` and `exists` clauses for one pipeline, computing the changed files once.
 pub struct FileOracle<'a> {
     ctx: &'a PipelineContext,
     changed: OnceCell<Option<Vec<String>>>,
     files: OnceCell<Vec<String>>,
+    /// Files changed since each `compare_to` ref.
+    compared: RefCell<HashMap<String, Compared>>,
 }
 
 impl<'a> FileOracle<'a> {
@@ -21,6 +28,7 @@ impl<'a> FileOracle<'a> {
             ctx,
             changed: OnceCell::new(),
             files: OnceCell::new(),
+            compared: RefCell::new(HashMap::new()),
         }
     }
 
@@ -62,34 +70,54 @@ impl<'a> FileOracle<'a> {
             .as_ref()
     }
 
-    /// `rules:changes` / `only:changes`.
-    pub fn changes(&self, clause: &PathsClause, vars: &dyn Fn(&str) -> Option<String>) -> bool {
+    /// `rules:changes` / `only:changes`. An error when `compare_to` names no commit (GitLab
+    /// then fails the pipeline: `rules:changes:compare_to is not a valid ref`).
+    pub fn changes(
+        &self,
+        clause: &PathsClause,
+        vars: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<bool, String> {
         let changed = if let Some(compare_to) = &clause.compare_to {
-            let target = gantry_expr::expand::expand_runner(compare_to, vars);
+            let target = expand_defined(compare_to, vars);
             let dir = &self.ctx.project_dir;
-            match GitFacts::merge_base(dir, &target, "HEAD")
-                .and_then(|base| GitFacts::changed_files(dir, &base))
-            {
-                Some(files) => files,
-                None => return true,
+            if !self.ctx.git.is_repo {
+                return Ok(true);
+            }
+            let known = self.compared.borrow().get(&target).cloned();
+            let result = known.unwrap_or_else(|| {
+                let result = if GitFacts::rev_exists(dir, &target) {
+                    Ok(GitFacts::merge_base(dir, &target, "HEAD")
+                        .and_then(|base| GitFacts::changed_files(dir, &base)))
+                } else {
+                    Err(())
+                };
+                self.compared
+                    .borrow_mut()
+                    .insert(target.clone(), result.clone());
+                result
+            });
+            match result {
+                Err(()) => return Err("rules:changes:compare_to is not a valid ref".into()),
+                Ok(Some(files)) => files,
+                Ok(None) => return Ok(true),
             }
         } else {
             if !self.has_push_diff() {
-                return true;
+                return Ok(true);
             }
             match self.changed() {
                 Some(files) => files.clone(),
-                None => return true,
+                None => return Ok(true),
             }
         };
         if changed.is_empty() {
-            return false;
+            return Ok(false);
         }
-        clause.paths.iter().any(|pattern| {
+        Ok(clause.paths.iter().any(|pattern| {
             let pattern = expand_defined(pattern, vars);
             gantry_expr::glob::FnmatchGlob::new(&pattern)
                 .is_ok_and(|glob| changed.iter().any(|f| glob.matches(f)))
-        })
+        }))
     }
 
     /// `rules:exists`.
@@ -120,84 +148,79 @@ fn expand_defined(pattern: &str, vars: &dyn Fn(&str) -> Option<String>) -> Strin
     if !pattern.contains('$') {
         return pattern.to_string();
     }
-    gantry_expr::expand::expand_runner(pattern, &|name: &str| {
+    gantry_expr::expand::expand_runner(pattern, |name: &str| {
         vars(name).or_else(|| Some(format!("${name}")))
     })
 }
 
-/// The first rule whose clauses all hold, if any.
+/// The first rule whose clauses all hold, if any; an error when a clause cannot be evaluated.
 pub fn first_matching_rule<'r>(
     rules: &'r [Rule],
     vars: &dyn Fn(&str) -> Option<String>,
     files: &FileOracle<'_>,
-) -> Option<&'r Rule> {
-    rules.iter().find(|rule| {
-        rule.if_expr.as_ref().is_none_or(|(_, e)| e.evaluate(vars))
-            && rule.changes.as_ref().is_none_or(|c| files.changes(c, vars))
-            && rule.exists.as_ref().is_none_or(|c| files.exists(c, vars))
-    })
+) -> Result<Option<&'r Rule>, String> {
+    for rule in rules {
+        if !rule.if_expr.as_ref().is_none_or(|(_, e)| e.evaluate(vars)) {
+            continue;
+        }
+        if let Some(c) = &rule.changes
+            && !files.changes(c, vars)?
+        {
+            continue;
+        }
+        if rule.exists.as_ref().is_none_or(|c| files.exists(c, vars)) {
+            return Ok(Some(rule));
+        }
+    }
+    Ok(None)
 }
 
-/// Whether one `only`/`except` refs entry matches the pipeline.
+/// Whether one `only`/`except` refs entry matches the pipeline, as GitLab's `Policy::Refs`
+/// does: the entry is split at its first `@` into a pattern and a project path; `tags` and
+/// `branches` match tag and branch pipelines; any entry equal to the pipeline source (without
+/// `_event`) or its plural matches (`pushes`, `schedules`, `merge_requests`, ...); otherwise a
+/// `/regex/` or a literal name is matched against the ref, on branch and tag pipelines only.
 fn ref_matches(entry: &str, ctx: &PipelineContext) -> bool {
-    let source = ctx.source.trim_end_matches("_event");
-    let keyword_source = |k: &str| -> bool {
-        let k = k.trim_end_matches('s');
-        let s = source.trim_end_matches('s');
-        k == s || (k == "push" && s == "push") || (k == "pipeline" && s == "parent_pipeline")
+    let (pattern, project) = match entry.split_once('@') {
+        Some((pattern, project)) => (pattern, Some(project)),
+        None => (entry, None),
     };
-    let on_ref = ctx.source != "merge_request_event";
-    match entry {
-        "branches" => return on_ref && ctx.branch.is_some(),
-        "tags" => return on_ref && ctx.tag.is_some(),
-        "api"
-        | "chat"
-        | "external"
-        | "external_pull_requests"
-        | "merge_requests"
-        | "pipelines"
-        | "pushes"
-        | "schedules"
-        | "triggers"
-        | "web" => {
-            return keyword_source(entry)
-                || (entry == "external_pull_requests" && source == "external_pull_request")
-                || (entry == "merge_requests" && source == "merge_request");
-        }
-        _ => {}
-    }
-    if !on_ref {
+    if project.is_some_and(|p| p != ctx.project_path) {
         return false;
     }
-    // `name@group/project` or `/regex/flags@group/project`.
-    let (pattern, project) = split_project(entry);
-    if let Some(project) = project {
-        if project != ctx.project_path {
-            return false;
-        }
+    let merge_request = ctx.source == "merge_request_event";
+    let tag = ctx.tag.is_some() && !merge_request;
+    let branch = !tag && !merge_request;
+    if (tag && pattern == "tags") || (branch && pattern == "branches") {
+        return true;
     }
-    if pattern.starts_with('/') {
-        return gantry_expr::UntrustedRegexp::from_ruby_syntax(pattern)
-            .is_ok_and(|r| r.is_match(&ctx.ref_name));
+    let source = ctx.source.strip_suffix("_event").unwrap_or(&ctx.source);
+    if source == pattern || pluralize(source) == pattern {
+        return true;
+    }
+    if !(branch || tag) {
+        return false;
+    }
+    if pattern.starts_with('/')
+        && let Ok(regex) = gantry_expr::UntrustedRegexp::from_ruby_syntax(pattern)
+    {
+        return regex.is_match(&ctx.ref_name);
     }
     pattern == ctx.ref_name
 }
 
-/// Splits the `@group/project` suffix off a refs entry.
-fn split_project(entry: &str) -> (&str, Option<&str>) {
-    if entry.starts_with('/') {
-        for (at, _) in entry.match_indices('@') {
-            let before = &entry[..at];
-            let flags_start = before.trim_end_matches(['i', 'm', 's', 'U']);
-            if flags_start.len() > 1 && flags_start.ends_with('/') {
-                return (before, Some(&entry[at + 1..]));
-            }
-        }
-        return (entry, None);
-    }
-    match entry.split_once('@') {
-        Some((name, project)) => (name, Some(project)),
-        None => (entry, None),
+/// The English plural of a pipeline source name, as Rails' `pluralize` forms it.
+fn pluralize(word: &str) -> String {
+    let bytes = word.as_bytes();
+    let consonant_y = bytes.len() >= 2
+        && bytes[bytes.len() - 1] == b'y'
+        && !matches!(bytes[bytes.len() - 2], b'a' | b'e' | b'i' | b'o' | b'u');
+    if word.ends_with(['s', 'x', 'z']) || word.ends_with("ch") || word.ends_with("sh") {
+        format!("{word}es")
+    } else if consonant_y {
+        format!("{}ies", &word[..word.len() - 1])
+    } else {
+        format!("{word}s")
     }
 }
 
@@ -225,25 +248,25 @@ pub fn only_except_allows(
         None => None,
     };
     if let Some(only) = only {
-        if let Some(refs) = &only.refs {
-            if !refs.iter().any(|r| ref_matches(r, ctx)) {
-                return false;
-            }
+        if let Some(refs) = &only.refs
+            && !refs.iter().any(|r| ref_matches(r, ctx))
+        {
+            return false;
         }
-        if let Some(exprs) = &only.variables {
-            if !exprs.iter().any(|(_, e)| e.evaluate(vars)) {
-                return false;
-            }
+        if let Some(exprs) = &only.variables
+            && !exprs.iter().any(|(_, e)| e.evaluate(vars))
+        {
+            return false;
         }
-        if let Some(changes) = &only.changes {
-            if diffable {
-                let clause = PathsClause {
-                    paths: changes.clone(),
-                    compare_to: None,
-                };
-                if !files.changes(&clause, vars) {
-                    return false;
-                }
+        if let Some(changes) = &only.changes
+            && diffable
+        {
+            let clause = PathsClause {
+                paths: changes.clone(),
+                compare_to: None,
+            };
+            if !files.changes(&clause, vars).unwrap_or(true) {
+                return false;
             }
         }
         if only.kubernetes.is_some() {
@@ -270,7 +293,7 @@ pub fn only_except_allows(
                 paths: changes.clone(),
                 compare_to: None,
             };
-            if !diffable || files.changes(&clause, vars) {
+            if !diffable || files.changes(&clause, vars).unwrap_or(true) {
                 return false;
             }
         }

@@ -78,10 +78,10 @@ impl JobLookup<'_> {
         if let Some(v) = self.job.variables.iter().find(|v| v.name == name) {
             return Some(v.value.clone());
         }
-        if self.job.inherit_variables.allows(name) {
-            if let Some(v) = self.base.top.get(name) {
-                return Some(v.clone());
-            }
+        if self.job.inherit_variables.allows(name)
+            && let Some(v) = self.base.top.get(name)
+        {
+            return Some(v.clone());
         }
         match name {
             "CI_JOB_NAME" => Some(self.instance.name.clone()),

@@ -24,6 +24,12 @@ pub fn list(cli: &Cli, args: &ContextArgs) -> i32 {
             return EXIT_INVALID;
         }
     };
+    // Warnings (trigger jobs left out, `rules:when` without `workflow:rules`, ...) go to
+    // stderr; stdout stays the list.
+    let color = crate::output::color_stderr();
+    for w in project.config.warnings.iter().chain(&plan.warnings) {
+        eprint!("{}", w.render(color));
+    }
     match args.output {
         OutputFormat::Json => {
             let jobs: Vec<serde_json::Value> = plan
