@@ -34,8 +34,13 @@ pub enum Command {
     List(ContextArgs),
     /// Print the fully merged configuration (includes, extends and !reference resolved).
     Preview(ContextArgs),
-    /// Run the pipeline (or the named jobs) with the shell executor.
+    /// Run the pipeline (or the named jobs) with the shell or docker executor.
     Run(RunArgs),
+    /// Remove the containers, networks and volumes crashed runs left (and, with --all, the
+    /// project's .gantry state).
+    Clean(CleanArgs),
+    /// Build, push, pull, copy, tag and inspect container images without a Docker daemon.
+    Image(crate::commands::image::ImageArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -55,7 +60,7 @@ pub struct ContextArgs {
     #[arg(long, value_name = "TAG")]
     pub tag: Option<String>,
 
-    /// The pipeline source (CI_PIPELINE_SOURCE): push, web, schedule, merge_request_event, ...
+    /// The pipeline source (`CI_PIPELINE_SOURCE`): push, web, schedule, `merge_request_event`, ...
     #[arg(long, value_name = "SOURCE")]
     pub source: Option<String>,
 
@@ -68,7 +73,7 @@ pub struct ContextArgs {
     #[arg(long = "variables-file", value_name = "FILE")]
     pub variables_file: Option<PathBuf>,
 
-    /// Container registry host: sets CI_REGISTRY, CI_REGISTRY_IMAGE and the registry credentials.
+    /// Container registry host: sets `CI_REGISTRY`, `CI_REGISTRY_IMAGE` and the registry credentials.
     #[arg(long, value_name = "HOST")]
     pub registry: Option<String>,
 
@@ -99,8 +104,46 @@ pub struct RunArgs {
     #[arg(long, short = 'j', value_name = "N")]
     pub concurrency: Option<usize>,
 
+    /// The executor (default: `executor` of the runner configuration, else shell).
+    #[arg(long, value_enum, value_name = "EXECUTOR")]
+    pub executor: Option<ExecutorKind>,
+
+    /// The runner configuration (gitlab-runner's config.toml; default: .gantry/config.toml,
+    /// then ~/.gantry/config.toml).
+    #[arg(long = "config", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
     #[command(flatten)]
     pub context: ContextArgs,
+}
+
+/// Where jobs run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExecutorKind {
+    /// In a shell on this machine.
+    Shell,
+    /// In containers of a Docker-compatible engine (`DOCKER_HOST`, or the local socket).
+    Docker,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CleanArgs {
+    /// Also remove the project's .gantry directory (logs, artifacts, job copies) and the
+    /// volumes kept between jobs.
+    #[arg(long)]
+    pub all: bool,
+
+    /// Clean resources of every project, not just this one.
+    #[arg(long)]
+    pub all_projects: bool,
+
+    /// Also remove resources of gantry runs that are still running.
+    #[arg(long)]
+    pub force: bool,
+
+    /// The runner configuration, for the engine's address (see `gantry run --config`).
+    #[arg(long = "config", value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 pub fn parse() -> Cli {

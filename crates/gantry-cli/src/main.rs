@@ -7,6 +7,6 @@ mod project;
 mod state;
 
 fn main() {
-    let code = commands::dispatch(cli::parse());
+    let code = commands::dispatch(&cli::parse());
     std::process::exit(code);
 }

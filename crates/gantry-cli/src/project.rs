@@ -1,6 +1,7 @@
 //! Loading a project for a command: the configuration, the pipeline context and the plan.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use gantry_config::{Config, Diagnostic};
@@ -230,7 +231,7 @@ pub fn report(failure: &LoadFailure) {
         text.push_str(&d.render(color));
     }
     if failure.errors.len() > 1 {
-        text.push_str(&format!("{} errors\n", failure.errors.len()));
+        let _ = writeln!(text, "{} errors", failure.errors.len());
     }
     eprint!("{text}");
 }

@@ -2,6 +2,8 @@
 
 mod common;
 
+use std::fmt::Write as _;
+
 use common::Test;
 
 /// Lints `yaml` and asserts that it is invalid with `message`, pointing at `line`.
@@ -159,7 +161,7 @@ fn extends_cycle() {
 fn extends_nesting_too_deep() {
     let mut yaml = String::new();
     for i in 0..13 {
-        yaml.push_str(&format!(".t{i}:\n  extends: .t{}\n", i + 1));
+        let _ = write!(yaml, ".t{i}:\n  extends: .t{}\n", i + 1);
     }
     yaml.push_str(".t13:\n  script: echo\njob:\n  extends: .t0\n");
     let out = Test::new(&yaml).args(&["lint"]).expect_code(2);
@@ -174,7 +176,7 @@ fn extends_nesting_too_deep() {
 fn extends_eleven_parents_is_fine() {
     let mut yaml = String::new();
     for i in 0..10 {
-        yaml.push_str(&format!(".t{i}:\n  extends: .t{}\n", i + 1));
+        let _ = write!(yaml, ".t{i}:\n  extends: .t{}\n", i + 1);
     }
     yaml.push_str(".t10:\n  script: echo\njob:\n  extends: .t0\n");
     Test::new(&yaml).args(&["lint"]).expect_code(0);
@@ -394,7 +396,7 @@ fn files_over_two_mebibytes_are_too_big() {
     let mut yaml = String::from("job:\n  script: echo\n  variables:\n");
     let mut i = 0;
     while yaml.len() <= 2 * 1024 * 1024 {
-        yaml.push_str(&format!("    V{i}: \"{}\"\n", "x".repeat(200)));
+        let _ = writeln!(yaml, "    V{i}: \"{}\"", "x".repeat(200));
         i += 1;
     }
     invalid(&yaml, "The parsed YAML is too big", 1);

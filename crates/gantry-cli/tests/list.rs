@@ -70,7 +70,7 @@ deploy:
 
 #[test]
 fn rules_on_branch_and_tag() {
-    let yaml = r#"
+    let yaml = r"
 build:
   script: echo
 release:
@@ -87,7 +87,7 @@ main-only:
   script: echo
   rules:
     - if: '$CI_COMMIT_REF_NAME =~ /^ma/'
-"#;
+";
     assert_eq!(Test::new(yaml).job_names(), ["build", "main-only"]);
     // On a tag CI_COMMIT_BRANCH is undefined, and null != "main" holds: `feature` is added too.
     assert_eq!(
@@ -363,14 +363,14 @@ fn include_inputs_type_errors() {
 
 #[test]
 fn include_rules() {
-    let yaml = r#"
+    let yaml = r"
 include:
   - local: ci/tag.yml
     rules:
       - if: $CI_COMMIT_TAG
 job:
   script: echo
-"#;
+";
     let t = || Test::new(yaml).file("ci/tag.yml", "tagjob:\n  script: echo\n");
     assert_eq!(t().job_names(), ["job"]);
     assert_eq!(t().args(&["--tag", "v2"]).job_names(), ["tagjob", "job"]);

@@ -15,7 +15,10 @@ fn run_json(test: Test, extra: &[&str]) -> (i32, Vec<Value>, Test) {
     let events = out
         .stdout
         .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l:?}: {e}\n{}", out.stderr)))
+        .map(|l| {
+            serde_json::from_str(l)
+                .unwrap_or_else(|e| panic!("bad JSON line {l:?}: {e}\n{}", out.stderr))
+        })
         .collect();
     (out.code, events, test)
 }
@@ -24,15 +27,21 @@ fn status(events: &[Value], job: &str) -> String {
     events
         .iter()
         .find(|e| e["type"] == "job_finished" && e["job"] == job)
-        .map_or_else(|| "missing".into(), |e| e["status"].as_str().unwrap().to_string())
+        .map_or_else(
+            || "missing".into(),
+            |e| e["status"].as_str().unwrap().to_string(),
+        )
 }
 
 fn log(events: &[Value], job: &str) -> String {
     events
         .iter()
         .filter(|e| e["type"] == "log" && e["job"] == job)
-        .map(|e| format!("{}\n", e["text"].as_str().unwrap()))
-        .collect()
+        .fold(String::new(), |mut out, e| {
+            out.push_str(e["text"].as_str().unwrap());
+            out.push('\n');
+            out
+        })
 }
 
 fn pipeline_status(events: &[Value]) -> String {
@@ -74,7 +83,11 @@ cleanup:
     assert_eq!(code, 0);
     assert_eq!(status(&events, "build"), "success");
     assert_eq!(status(&events, "unit"), "success");
-    assert!(log(&events, "unit").contains("built "), "{}", log(&events, "unit"));
+    assert!(
+        log(&events, "unit").contains("built "),
+        "{}",
+        log(&events, "unit")
+    );
     assert_eq!(status(&events, "lint"), "failed");
     assert_eq!(status(&events, "deploy"), "success");
     assert_eq!(status(&events, "cleanup"), "skipped");
@@ -119,12 +132,26 @@ show:
     let (code, events, t) = run_json(t, &["--registry", "registry.example.com:5000"]);
     assert_eq!(code, 0, "{events:?}");
     let out = log(&events, "show 1/2");
-    assert!(out.contains(&format!("sha={sha} short={}", &sha[..8])), "{out}");
-    assert!(out.contains("ref=main slug=main branch=main tag=none"), "{out}");
+    assert!(
+        out.contains(&format!("sha={sha} short={}", &sha[..8])),
+        "{out}"
+    );
+    assert!(
+        out.contains("ref=main slug=main branch=main tag=none"),
+        "{out}"
+    );
     assert!(out.contains("path=my-group/sub/my-project name=my-project ns=my-group/sub url=https://gitlab.example.com/my-group/sub/my-project"), "{out}");
-    assert!(out.contains("default=main source=push title=Initial commit"), "{out}");
+    assert!(
+        out.contains("default=main source=push title=Initial commit"),
+        "{out}"
+    );
     assert!(out.contains("job=show 1/2 stage=test node=1/2"), "{out}");
-    assert!(out.contains("image=registry.example.com:5000/my-group/sub/my-project user=gitlab-ci-token"), "{out}");
+    assert!(
+        out.contains(
+            "image=registry.example.com:5000/my-group/sub/my-project user=gitlab-ci-token"
+        ),
+        "{out}"
+    );
     assert!(log(&events, "show 2/2").contains("node=2/2"));
     // CI_PIPELINE_ID increases from run to run.
     let pipeline_id = |log: &str| -> u64 {
@@ -300,15 +327,22 @@ manual:
 
 #[test]
 fn invalid_configuration_exits_2() {
-    let out = Test::new("job:\n  scirpt: x\n").args(&["run"]).expect_code(2);
-    assert!(out.stderr.contains("jobs job config should implement"), "{}", out.stderr);
+    let out = Test::new("job:\n  scirpt: x\n")
+        .args(&["run"])
+        .expect_code(2);
+    assert!(
+        out.stderr.contains("jobs job config should implement"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
 fn text_output_has_a_summary() {
-    let out = Test::new("ok:\n  script: [echo hi]\nbad:\n  script: [exit 3]\n  allow_failure: true\n")
-        .args(&["run"])
-        .expect_code(0);
+    let out =
+        Test::new("ok:\n  script: [echo hi]\nbad:\n  script: [exit 3]\n  allow_failure: true\n")
+            .args(&["run"])
+            .expect_code(0);
     assert!(out.stdout.contains("ok"), "{}", out.stdout);
     assert!(out.stdout.contains("Pipeline success"), "{}", out.stdout);
 }
@@ -335,7 +369,7 @@ fn sigint_cancels_and_leaves_nothing_running() {
         "long:\n  script:\n    - bash -c 'sleep 300; echo {marker}' &\n    - sleep 300 # {marker}\n  after_script:\n    - echo after ran\n"
     );
     let t = Test::new(&yaml).args(&["run", "-o", "json"]);
-    let mut child = t
+    let child = t
         .command()
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -356,7 +390,11 @@ fn sigint_cancels_and_leaves_nothing_running() {
     while !processes_with(&marker).is_empty() && start.elapsed() < Duration::from_secs(10) {
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert_eq!(processes_with(&marker), Vec::<String>::new(), "processes left behind");
+    assert_eq!(
+        processes_with(&marker),
+        Vec::<String>::new(),
+        "processes left behind"
+    );
 }
 
 fn unsafe_kill(pid: u32, signal: i32) {

@@ -16,6 +16,8 @@ pub(crate) struct JobEnvironment {
     vars: Vec<(String, String)>,
     /// Values to mask in the log.
     masked: Vec<String>,
+    /// Keys of pipeline (user), masked and file variables: not given to service containers.
+    private: std::collections::HashSet<String>,
 }
 
 /// Variables the engine owns; they win over same-named spec variables because the spec cannot
@@ -26,6 +28,9 @@ pub(crate) struct EngineVariables<'a> {
     pub(crate) tmp_dir: &'a Path,
     pub(crate) gitlab_env: &'a Path,
     pub(crate) timeout_secs: u64,
+    /// Where file variables are written; `tmp_dir` is the path the job sees (they differ when
+    /// the job runs in a container).
+    pub(crate) files_dir: &'a Path,
 }
 
 impl JobEnvironment {
@@ -72,6 +77,11 @@ impl JobEnvironment {
 
         // Lookup table for the expansion pass: last occurrence wins, file variables hold paths.
         let file_path = |key: &str| path(&engine.tmp_dir.join(key));
+        let private = ordered
+            .iter()
+            .filter(|v| v.source == VariableSource::Pipeline || v.masked || v.file)
+            .map(|v| v.key.clone())
+            .collect();
         let mut table: HashMap<&str, String> = HashMap::with_capacity(ordered.len());
         for v in &ordered {
             let value = if v.file {
@@ -97,20 +107,23 @@ impl JobEnvironment {
             }
             if v.file {
                 if !written_files {
-                    fs_err::create_dir_all(engine.tmp_dir)?;
+                    fs_err::create_dir_all(engine.files_dir)?;
                     written_files = true;
                 }
-                let file = engine.tmp_dir.join(&v.key);
                 if is_valid_name(&v.key) {
-                    fs_err::write(&file, value.as_bytes())?;
+                    fs_err::write(engine.files_dir.join(&v.key), value.as_bytes())?;
                 }
-                vars.push((v.key.clone(), path(&file)));
+                vars.push((v.key.clone(), file_path(&v.key)));
             } else {
                 vars.push((v.key.clone(), value));
             }
         }
         masked.retain(|m| !m.is_empty());
-        Ok(Self { vars, masked })
+        Ok(Self {
+            vars,
+            masked,
+            private,
+        })
     }
 
     /// Appends (overrides) a variable.
@@ -130,6 +143,15 @@ impl JobEnvironment {
     /// All entries, later ones winning.
     pub(crate) fn entries(&self) -> &[(String, String)] {
         &self.vars
+    }
+
+    /// Entries without pipeline, masked and file variables (what services see).
+    pub(crate) fn public_entries(&self) -> Vec<(String, String)> {
+        self.vars
+            .iter()
+            .filter(|(k, _)| !self.private.contains(k))
+            .cloned()
+            .collect()
     }
 
     /// Values to mask.
@@ -202,6 +224,7 @@ mod tests {
             tmp_dir: dir.path(),
             gitlab_env: &dir.path().join("env"),
             timeout_secs: 60,
+            files_dir: dir.path(),
         };
         let env = JobEnvironment::build(&vars, &dotenv, &engine).unwrap();
         assert_eq!(env.get("A"), Some("dotenv"));

@@ -8,6 +8,9 @@ pub enum EngineError {
     /// The pipeline specification is inconsistent.
     #[error("invalid pipeline specification: {0}")]
     InvalidSpec(String),
+    /// The executor cannot be used (no Docker engine answering, ...).
+    #[error("{0}")]
+    Executor(String),
     /// Preparing the run failed (state directory, source snapshot, ...).
     #[error("{context}: {source}")]
     Io {

@@ -136,6 +136,10 @@ pub enum FailureReason {
     MissingDependencyFailure,
     /// Anything else (e.g. an invalid dotenv report).
     UnknownFailure,
+    /// The job's image or a service image could not be found or pulled.
+    ImagePullFailure,
+    /// The runner configuration refused the job (image not allowed, pull policy not allowed, ...).
+    RunnerConfigurationError,
 }
 
 impl FailureReason {
@@ -147,6 +151,8 @@ impl FailureReason {
             Self::RunnerSystemFailure => "runner_system_failure",
             Self::MissingDependencyFailure => "missing_dependency_failure",
             Self::UnknownFailure => "unknown_failure",
+            Self::ImagePullFailure => "image_pull_failure",
+            Self::RunnerConfigurationError => "runner_configuration_error",
         }
     }
 }

@@ -9,7 +9,6 @@ use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
 use std::process::Command;
 
-
 /// Collected relative paths (files, symlinks and directories, so empty directories survive).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct FileSet {
@@ -42,7 +41,8 @@ impl FileSet {
                 )));
                 continue;
             };
-            let matched = gantry_expr::glob::walk_matches(project_dir, &pattern).unwrap_or_default();
+            let matched =
+                gantry_expr::glob::walk_matches(project_dir, &pattern).unwrap_or_default();
             if matched.is_empty() {
                 notes.push(Note::Warning(format!(
                     "{raw}: no matching files. Ensure that the artifact path is relative to the working directory ({})",

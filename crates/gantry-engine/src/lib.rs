@@ -7,6 +7,7 @@ mod artifacts;
 mod cache;
 mod cancel;
 mod dispatcher;
+mod docker;
 mod dotenv;
 mod duration;
 mod environment;
@@ -36,6 +37,10 @@ pub use ansi::strip_ansi;
 pub use artifacts::prune_expired_artifacts;
 pub use cache::default_cache_dir;
 pub use cancel::CancelToken;
+pub use docker::{
+    CleanReport, CleanRequest, DockerOptions, Executor, MANAGED_LABEL, OWNER_LABEL, PROJECT_LABEL,
+    PullPolicy, TYPE_LABEL, clean_docker_resources, project_key,
+};
 pub use error::EngineError;
 pub use event::{Event, FailureReason, JobInfo, JobStatus, PipelineStatus};
 pub use junit::JunitSummary;
@@ -44,6 +49,6 @@ pub use outcome::{JobOutcome, PipelineOutcome};
 pub use run::run;
 pub use signals::install_signal_handlers;
 pub use spec::{
-    AllowFailure, ArtifactsSpec, ArtifactsWhen, CachePolicy, CacheSpec, CacheWhen, JobSpec,
-    JobVariable, Need, PipelineSpec, Reports, Retry, VariableSource, When,
+    AllowFailure, ArtifactsSpec, ArtifactsWhen, CachePolicy, CacheSpec, CacheWhen, ImageSpec,
+    JobSpec, JobVariable, Need, PipelineSpec, Reports, Retry, ServiceSpec, VariableSource, When,
 };

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::cancel::CancelToken;
+use crate::docker::Executor;
 
 /// Options for [`crate::run`].
 #[derive(Clone, Debug)]
@@ -28,6 +29,8 @@ pub struct RunOptions {
     pub after_script_timeout: Duration,
     /// Shell to use; `None`: `bash` from `PATH`, else `sh`.
     pub shell: Option<PathBuf>,
+    /// The executor every job runs with.
+    pub executor: Executor,
 }
 
 impl Default for RunOptions {
@@ -42,6 +45,7 @@ impl Default for RunOptions {
             cancel_after_script_timeout: Duration::from_secs(10),
             after_script_timeout: Duration::from_mins(5),
             shell: None,
+            executor: Executor::Shell,
         }
     }
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::cache::{CacheStore, default_cache_dir};
 use crate::dispatcher::{Dispatcher, DispatcherSetup};
+use crate::docker::{DockerClient, Executor};
 use crate::error::EngineError;
 use crate::event::{Event, JobInfo, PipelineStatus};
 use crate::job::RunShared;
@@ -71,6 +72,19 @@ pub fn run(
         }
     };
 
+    let docker = match &options.executor {
+        Executor::Shell => None,
+        Executor::Docker(docker_options) => match DockerClient::connect(docker_options) {
+            Ok(client) => Some((Arc::new(client), Arc::new((**docker_options).clone()))),
+            Err(message) => {
+                sink(&Event::PipelineFinished {
+                    status: PipelineStatus::Failed,
+                });
+                return Err(EngineError::Executor(message));
+            }
+        },
+    };
+    let docker_client = docker.clone();
     let concurrency = options.effective_concurrency();
     let cache_root = options.cache_dir.unwrap_or_else(default_cache_dir);
     let run = Arc::new(RunShared {
@@ -87,6 +101,8 @@ pub fn run(
         kill_grace: options.kill_grace,
         cancel_after_script_timeout: options.cancel_after_script_timeout,
         after_script_timeout: options.after_script_timeout,
+        docker,
+        project_dir: spec.project_dir.clone(),
     });
     let slugs = unique_slugs(spec.jobs.iter().map(|j| j.name.as_str()));
     let (dispatcher, tx) = Dispatcher::new(
@@ -106,6 +122,10 @@ pub fn run(
         }))
     });
     let (status, jobs) = dispatcher.run(&mut sink);
+    if let Some((client, _)) = &docker_client {
+        // Container removals of the last jobs.
+        client.wait_background();
+    }
     sink(&Event::PipelineFinished { status });
     let _ = fs_err::remove_dir_all(&pipeline_dir);
     Ok(PipelineOutcome { status, jobs })

@@ -73,12 +73,74 @@ pub struct JobSpec {
     /// `cache` entries (at most 4 in GitLab).
     #[serde(default)]
     pub cache: Vec<CacheSpec>,
-    /// `image:name`; ignored by the shell executor.
+    /// `image`; ignored by the shell executor.
     #[serde(default)]
-    pub image: Option<String>,
-    /// `services` names; ignored by the shell executor.
+    pub image: Option<ImageSpec>,
+    /// `services`, in order; ignored by the shell executor.
     #[serde(default)]
-    pub services: Vec<String>,
+    pub services: Vec<ServiceSpec>,
+}
+
+/// `image` (the payload's `image` object). Names are expanded runner-side with the job's
+/// variables.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageSpec {
+    /// `name` (`ruby:3.3`, `registry.example.com/a/b@sha256:...`).
+    pub name: String,
+    /// `entrypoint`: `None` keeps the image's; `Some([""])` clears it.
+    #[serde(default)]
+    pub entrypoint: Option<Vec<String>>,
+    /// `pull_policy` (`always`, `if-not-present`, `never`), tried in order; empty: the runner's.
+    #[serde(default)]
+    pub pull_policy: Vec<String>,
+    /// `docker:platform` (`linux/arm64`).
+    #[serde(default)]
+    pub platform: Option<String>,
+    /// `docker:user` (`docker run --user`).
+    #[serde(default)]
+    pub user: Option<String>,
+}
+
+impl ImageSpec {
+    /// An image given by name only.
+    pub fn named(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            ..Self::default()
+        }
+    }
+}
+
+/// One `services` entry.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceSpec {
+    /// `name`: the image.
+    pub name: String,
+    /// `alias`: extra host names, separated by commas and/or whitespace.
+    #[serde(default)]
+    pub alias: Option<String>,
+    /// `entrypoint`: replaces the image's.
+    #[serde(default)]
+    pub entrypoint: Option<Vec<String>>,
+    /// `command`: replaces the image's `CMD`.
+    #[serde(default)]
+    pub command: Option<Vec<String>>,
+    /// `variables`: service-only variables (expanded against the job's variables).
+    #[serde(default)]
+    pub variables: Vec<JobVariable>,
+    /// `pull_policy`.
+    #[serde(default)]
+    pub pull_policy: Vec<String>,
+}
+
+impl ServiceSpec {
+    /// A service given by image name only.
+    pub fn named(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            ..Self::default()
+        }
+    }
 }
 
 /// One `needs` entry, with parallel/matrix needs already expanded to concrete job names.

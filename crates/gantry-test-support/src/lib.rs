@@ -10,7 +10,8 @@
 //!   the test is skipped with a `SKIPPED (...)` line on stderr.
 //! * [`redact`] and [`Redactor`]: snapshot filters for temp paths, durations, SHAs and timestamps.
 //! * [`docker`]: local test images built without any registry pull, and label-based cleanup.
-//! * [`registry`]: a local `docker-registry` on `127.0.0.1` (anonymous or htpasswd auth).
+//! * [`registry`]: a local `docker-registry` on `127.0.0.1` (anonymous, htpasswd, Bearer-token
+//!   auth with a local token server, or HTTPS with a test CA).
 //!
 //! Everything here panics with a clear message on failure: it is meant for tests only.
 

@@ -109,7 +109,10 @@ impl Registry {
     /// A registry with Docker token auth: `user`/`password` get pull and push, anonymous
     /// requests pull only. Needs `python_with_cryptography()`.
     pub fn token(user: &str, password: &str) -> Self {
-        Self::start_mode(Some((user.to_owned(), password.to_owned())), Mode::Token { token_port: 0 })
+        Self::start_mode(
+            Some((user.to_owned(), password.to_owned())),
+            Mode::Token { token_port: 0 },
+        )
     }
 
     /// An anonymous registry served over HTTPS with a certificate of a fresh test CA
@@ -143,7 +146,11 @@ impl Registry {
     }
 
     fn start(credentials: Option<(String, String)>) -> Self {
-        let mode = if credentials.is_some() { Mode::Htpasswd } else { Mode::Anonymous };
+        let mode = if credentials.is_some() {
+            Mode::Htpasswd
+        } else {
+            Mode::Anonymous
+        };
         Self::start_mode(credentials, mode)
     }
 
@@ -163,7 +170,9 @@ impl Registry {
         if mode == Mode::Tls {
             make_tls_files(dir.path());
         }
-        if mode == Mode::Htpasswd && let Some((user, password)) = &credentials {
+        if mode == Mode::Htpasswd
+            && let Some((user, password)) = &credentials
+        {
             let out = run_with_timeout(
                 Command::new("htpasswd").args(["-Bbn", "-C", "5", user, password]),
                 Duration::from_secs(30),
@@ -239,7 +248,11 @@ impl Registry {
 
     /// `http://127.0.0.1:<port>` (`https://` in TLS mode).
     pub fn url(&self) -> String {
-        let scheme = if self.mode == Mode::Tls { "https" } else { "http" };
+        let scheme = if self.mode == Mode::Tls {
+            "https"
+        } else {
+            "http"
+        };
         format!("{scheme}://{}", self.addr())
     }
 
@@ -314,7 +327,12 @@ fn wait_ready_mode(child: &mut Child, dir: &Path, port: u16, mode: Mode) -> Resu
         }
         if mode == Mode::Tls {
             // No TLS client here: an accepted connection means it listens.
-            if TcpStream::connect_timeout(&SocketAddr::from(([127, 0, 0, 1], port)), Duration::from_secs(1)).is_ok() {
+            if TcpStream::connect_timeout(
+                &SocketAddr::from(([127, 0, 0, 1], port)),
+                Duration::from_secs(1),
+            )
+            .is_ok()
+            {
                 return Ok(());
             }
         } else if let Ok(r) = http_request(port, "GET", "/v2/", None)
@@ -335,7 +353,15 @@ fn wait_ready_mode(child: &mut Child, dir: &Path, port: u16, mode: Mode) -> Resu
 
 #[cfg(test)]
 fn config_yaml(dir: &Path, port: u16, htpasswd: bool) -> String {
-    config_yaml_mode(dir, port, if htpasswd { Mode::Htpasswd } else { Mode::Anonymous })
+    config_yaml_mode(
+        dir,
+        port,
+        if htpasswd {
+            Mode::Htpasswd
+        } else {
+            Mode::Anonymous
+        },
+    )
 }
 
 fn config_yaml_mode(dir: &Path, port: u16, mode: Mode) -> String {
@@ -383,7 +409,10 @@ fn helper_script(dir: &Path) -> PathBuf {
 fn make_tls_files(dir: &Path) {
     let python = python_with_cryptography().unwrap_or_else(|e| panic!("{e}"));
     let out = run_with_timeout(
-        Command::new(python).arg(helper_script(dir)).arg("tls").arg(dir),
+        Command::new(python)
+            .arg(helper_script(dir))
+            .arg("tls")
+            .arg(dir),
         Duration::from_mins(1),
     )
     .unwrap_or_else(|e| panic!("{e}"));
@@ -410,7 +439,9 @@ fn start_token_server(dir: &Path, user: &str, password: &str) -> (Child, u16) {
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start the token server ({}): {e}", python.display()));
+            .unwrap_or_else(|e| {
+                panic!("cannot start the token server ({}): {e}", python.display())
+            });
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
             if let Ok(Some(status)) = child.try_wait() {
@@ -421,7 +452,8 @@ fn start_token_server(dir: &Path, user: &str, password: &str) -> (Child, u16) {
                 break;
             }
             if dir.join("token-cert.pem").exists()
-                && http_request(port, "GET", "/token?service=x", None).is_ok_and(|r| r.status == 200)
+                && http_request(port, "GET", "/token?service=x", None)
+                    .is_ok_and(|r| r.status == 200)
             {
                 return (child, port);
             }

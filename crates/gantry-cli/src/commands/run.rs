@@ -6,12 +6,14 @@ use std::path::Path;
 
 use gantry_config::{AllowFailure, CacheKey, Config, Diagnostic, When};
 use gantry_engine::{
-    ArtifactsSpec, ArtifactsWhen, CachePolicy, CacheSpec, CacheWhen, JobSpec, JobVariable, Need,
-    PipelineSpec, PipelineStatus, Reports, Retry, RunOptions, VariableSource,
+    ArtifactsSpec, ArtifactsWhen, CachePolicy, CacheSpec, CacheWhen, Executor, ImageSpec, JobSpec,
+    JobVariable, Need, PipelineSpec, PipelineStatus, Reports, Retry, RunOptions, ServiceSpec,
+    VariableSource,
 };
 use gantry_plan::{JobRuntime, Origin, Plan, PlannedJob};
+use gantry_runner_config::{RunnerConfig, locate_config};
 
-use crate::cli::{Cli, OutputFormat, RunArgs};
+use crate::cli::{Cli, ExecutorKind, OutputFormat, RunArgs};
 use crate::project::{EXIT_INVALID, LoadFailure, Project, report};
 use crate::state::Counters;
 
@@ -283,8 +285,33 @@ fn job_spec(
             },
         })
         .collect();
-    spec.image = job.image.as_ref().map(|i| i.name.clone());
-    spec.services = job.services.iter().map(|s| s.name.clone()).collect();
+    spec.image = job.image.as_ref().map(|i| ImageSpec {
+        name: i.name.clone(),
+        entrypoint: i.entrypoint.clone(),
+        pull_policy: i.pull_policy.clone(),
+        platform: i.platform.clone(),
+        user: i.user.clone(),
+    });
+    spec.services = job
+        .services
+        .iter()
+        .map(|s| ServiceSpec {
+            name: s.name.clone(),
+            alias: s.alias.clone(),
+            entrypoint: s.entrypoint.clone(),
+            command: s.command.clone(),
+            variables: s
+                .variables
+                .iter()
+                .map(|v| {
+                    let mut variable = JobVariable::new(&v.name, &v.value);
+                    variable.raw = !v.expand;
+                    variable
+                })
+                .collect(),
+            pull_policy: s.pull_policy.clone(),
+        })
+        .collect();
     spec.variables = variables;
     spec
 }
@@ -344,7 +371,11 @@ fn job_token() -> String {
         use std::io::Read as _;
         let _ = f.read_exact(&mut bytes);
     }
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = bytes.iter().fold(String::with_capacity(32), |mut s, b| {
+        use std::fmt::Write as _;
+        let _ = write!(s, "{b:02x}");
+        s
+    });
     format!("glcbt-{hex}")
 }
 
@@ -378,7 +409,62 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
-fn execute(spec: PipelineSpec, selected_manual: HashSet<String>, args: &RunArgs) -> i32 {
+/// The runner configuration (`--config`, `.gantry/config.toml`, `~/.gantry/config.toml`), its
+/// warnings printed; `Err` with the exit code when it is invalid.
+pub(crate) fn runner_config(
+    explicit: Option<&Path>,
+    project_dir: &Path,
+) -> Result<RunnerConfig, i32> {
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+    let Some(path) = locate_config(explicit, project_dir, home.as_deref()) else {
+        return Ok(RunnerConfig::default());
+    };
+    match RunnerConfig::load(&path) {
+        Ok(config) => {
+            for w in &config.warnings {
+                eprintln!("warning: {w}");
+            }
+            Ok(config)
+        }
+        Err(e) => {
+            for w in &e.warnings {
+                eprintln!("warning: {w}");
+            }
+            for error in &e.errors {
+                eprintln!("error: {error}");
+            }
+            Err(EXIT_INVALID)
+        }
+    }
+}
+
+fn execute(mut spec: PipelineSpec, selected_manual: HashSet<String>, args: &RunArgs) -> i32 {
+    let config = match runner_config(args.config.as_deref(), &spec.project_dir) {
+        Ok(config) => config,
+        Err(code) => return code,
+    };
+    let executor = match (args.executor, config.executor.as_deref()) {
+        (Some(ExecutorKind::Docker), _) | (None, Some("docker")) => {
+            Executor::Docker(Box::new(config.docker.clone()))
+        }
+        _ => Executor::Shell,
+    };
+    if !config.environment.is_empty() {
+        // `[[runners]] environment`: below every job variable.
+        for job in &mut spec.jobs {
+            let mut variables: Vec<JobVariable> = config
+                .environment
+                .iter()
+                .map(|(k, v)| {
+                    let mut variable = JobVariable::new(k, v);
+                    variable.source = VariableSource::Predefined;
+                    variable
+                })
+                .collect();
+            variables.append(&mut job.variables);
+            job.variables = variables;
+        }
+    }
     let cancel = match gantry_engine::install_signal_handlers() {
         Ok(token) => Some(token),
         Err(e) => {
@@ -390,6 +476,7 @@ fn execute(spec: PipelineSpec, selected_manual: HashSet<String>, args: &RunArgs)
         concurrency: args.concurrency.unwrap_or(0),
         selected_manual,
         cancel,
+        executor,
         ..RunOptions::default()
     };
     let result = match args.context.output {

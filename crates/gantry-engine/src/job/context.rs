@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::artifacts::DependencyArtifacts;
 use crate::cache::CacheStore;
+use crate::docker::{DockerClient, DockerOptions};
 use crate::shell::Shell;
 use crate::slot::Slot;
 use crate::sources::SourceSnapshot;
@@ -31,6 +32,10 @@ pub(crate) struct RunShared {
     pub(crate) kill_grace: Duration,
     pub(crate) cancel_after_script_timeout: Duration,
     pub(crate) after_script_timeout: Duration,
+    /// The docker executor's connection and settings; `None`: the shell executor.
+    pub(crate) docker: Option<(Arc<DockerClient>, Arc<DockerOptions>)>,
+    /// The user's project directory.
+    pub(crate) project_dir: PathBuf,
 }
 
 /// One attempt of one job.

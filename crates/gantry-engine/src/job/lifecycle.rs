@@ -3,6 +3,7 @@
 //! clean up — each in its trace section, ending with `Job succeeded` or `ERROR: Job failed: ...`.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant};
 
@@ -12,12 +13,13 @@ use super::control::JobControl;
 use super::logger::JobLogger;
 use crate::artifacts::{self, Upload};
 use crate::cache::CacheStore;
+use crate::docker::{DockerJob, JobFacts, JobMounts, PrepareError, STEP_SCRIPT};
 use crate::duration::{go_duration, parse_go_duration};
 use crate::environment::{EngineVariables, JobEnvironment};
 use crate::event::FailureReason;
 use crate::mask::Masker;
 use crate::message::Msg;
-use crate::shell::{StepCommand, StepEnd, render_script, run_step};
+use crate::shell::{StepCommand, StepEnd, render_container_script, render_script, run_step};
 use crate::slot::Slot;
 
 /// Runs one attempt on the current thread and reports it (handing the slot back).
@@ -52,8 +54,17 @@ struct Attempt<'a> {
     strategy: String,
     log: JobLogger,
     log_path: PathBuf,
+    /// The working copy on this machine.
     project_dir: PathBuf,
+    /// `<project_dir>.tmp` on this machine.
     tmp_dir: PathBuf,
+    /// Where the job sees its working copy (`CI_PROJECT_DIR`): `project_dir` for the shell
+    /// executor, `/builds/<project path>` in a container.
+    view_project_dir: PathBuf,
+    view_tmp_dir: PathBuf,
+    view_builds_dir: PathBuf,
+    /// The docker executor's resources for this attempt.
+    docker: Option<DockerJob>,
     started: Instant,
     timeout: Duration,
     deadline: Instant,
@@ -88,6 +99,30 @@ impl<'a> Attempt<'a> {
         let mut tmp_name = project_dir.file_name().unwrap_or_default().to_owned();
         tmp_name.push(".tmp");
         let tmp_dir = project_dir.with_file_name(tmp_name);
+        let (view_project_dir, view_builds_dir, docker) = match &run.docker {
+            Some((client, options)) => {
+                let path = ctx
+                    .spec
+                    .variable("CI_PROJECT_PATH")
+                    .map(|p| {
+                        p.split('/')
+                            .filter(|c| !c.is_empty() && *c != "." && *c != "..")
+                            .collect::<Vec<_>>()
+                            .join("/")
+                    })
+                    .filter(|p| !p.is_empty())
+                    .unwrap_or_else(|| "project".to_owned());
+                let suffix = if strategy == "empty" { "-empty" } else { "" };
+                (
+                    PathBuf::from(format!("/builds/{path}{suffix}")),
+                    PathBuf::from("/builds"),
+                    Some(DockerJob::new(Arc::clone(client), Arc::clone(options))),
+                )
+            }
+            None => (project_dir.clone(), run.builds_dir.clone(), None),
+        };
+        let mut view_tmp = view_project_dir.clone().into_os_string();
+        view_tmp.push(".tmp");
         Self {
             ctx,
             slot,
@@ -96,6 +131,10 @@ impl<'a> Attempt<'a> {
             log_path,
             project_dir,
             tmp_dir,
+            view_project_dir,
+            view_tmp_dir: PathBuf::from(view_tmp),
+            view_builds_dir,
+            docker,
             started,
             timeout,
             deadline: started + timeout,
@@ -115,8 +154,13 @@ impl<'a> Attempt<'a> {
             slot: None,
         };
         let shell = &self.ctx.run.shell;
+        let executor = if self.docker.is_some() {
+            "docker"
+        } else {
+            "shell"
+        };
         self.log.plain(&format!(
-            "Running with gantry {} (shell executor)",
+            "Running with gantry {} ({executor} executor)",
             env!("CARGO_PKG_VERSION")
         ));
         if self.ctx.attempt > 1 {
@@ -125,16 +169,30 @@ impl<'a> Attempt<'a> {
                 self.ctx.attempt, self.ctx.max_attempts
             ));
         }
-        self.log
-            .section_start("prepare_executor", "Preparing the \"shell\" executor");
-        self.log
-            .plain(&format!("Using Shell ({}) executor...", shell.name()));
-        self.log.section_end("prepare_executor");
-
-        let mut env = match self.prepare() {
+        let mut env = match self.build_env() {
             Ok(env) => env,
             Err(stop) => return self.finish(result, &stop),
         };
+        self.log.section_start(
+            "prepare_executor",
+            &format!("Preparing the \"{executor}\" executor"),
+        );
+        let prepared = if self.docker.is_some() {
+            self.prepare_docker(&mut env, control)
+        } else {
+            self.log
+                .plain(&format!("Using Shell ({}) executor...", shell.name()));
+            Ok(())
+        };
+        self.log.section_end("prepare_executor");
+        if let Err(stop) = prepared {
+            return self.finish(result, &stop);
+        }
+        self.log
+            .section_start("prepare_script", "Preparing environment");
+        self.log
+            .plain(&format!("Running on {}...", self.ctx.run.hostname));
+        self.log.section_end("prepare_script");
         if let Some(stop) = self.interrupted(control) {
             return self.finish(result, &stop);
         }
@@ -223,7 +281,12 @@ impl<'a> Attempt<'a> {
             Ok(StepEnd::Exited(0)) => None,
             Ok(StepEnd::Exited(code)) => Some(Stop::Failed {
                 reason: FailureReason::ScriptFailure,
-                message: format!("exit status {code}"),
+                // The shell executor words it `exit status`, container executors `exit code`.
+                message: if self.docker.is_some() {
+                    format!("exit code {code}")
+                } else {
+                    format!("exit status {code}")
+                },
                 exit_code: Some(code),
             }),
             Ok(StepEnd::TimedOut) => match script_timeout {
@@ -298,6 +361,13 @@ impl<'a> Attempt<'a> {
 
         // Cache and artifacts: not after a timeout or a cancel.
         if !matches!(stop, Some(Stop::TimedOut | Stop::Canceled)) {
+            if let Some(docker) = &mut self.docker
+                && let Err(e) = docker.sync_out()
+            {
+                self.log.warning(&format!(
+                    "copying the working copy out of the container: {e}"
+                ));
+            }
             env.load_gitlab_env(&self.gitlab_env());
             let succeeded = stop.is_none();
             if spec.cache.iter().any(|c| CacheStore::saves(c, succeeded)) {
@@ -368,12 +438,8 @@ impl<'a> Attempt<'a> {
         self.tmp_dir.join("gitlab_runner_env")
     }
 
-    /// `prepare_script`: temp dir, variables, file variables, masking.
-    fn prepare(&mut self) -> Result<JobEnvironment, Stop> {
-        self.log
-            .section_start("prepare_script", "Preparing environment");
-        self.log
-            .plain(&format!("Running on {}...", self.ctx.run.hostname));
+    /// The work of `prepare_script`: temp dir, variables, file variables, masking.
+    fn build_env(&mut self) -> Result<JobEnvironment, Stop> {
         let prepared = (|| -> std::io::Result<JobEnvironment> {
             if self.tmp_dir.exists() {
                 fs_err::remove_dir_all(&self.tmp_dir)?;
@@ -389,23 +455,63 @@ impl<'a> Attempt<'a> {
                 &self.ctx.spec.variables,
                 &self.ctx.dotenv,
                 &EngineVariables {
-                    project_dir: &self.project_dir,
-                    builds_dir: &self.ctx.run.builds_dir,
-                    tmp_dir: &self.tmp_dir,
-                    gitlab_env: &gitlab_env,
+                    project_dir: &self.view_project_dir,
+                    builds_dir: &self.view_builds_dir,
+                    tmp_dir: &self.view_tmp_dir,
+                    gitlab_env: &self.view_tmp_dir.join("gitlab_runner_env"),
                     timeout_secs: self.timeout.as_secs(),
+                    files_dir: &self.tmp_dir,
                 },
             )
         })();
-        let result = match prepared {
+        match prepared {
             Ok(env) => {
                 self.log.set_masker(Masker::new(env.masked_values()));
                 Ok(env)
             }
             Err(e) => Err(system_failure(&e.to_string())),
+        }
+    }
+
+    /// `prepare_executor` of the docker executor: images, network, services, build container.
+    fn prepare_docker(
+        &mut self,
+        env: &mut JobEnvironment,
+        control: &mut JobControl,
+    ) -> Result<(), Stop> {
+        // The bind-mount sources must exist (else the engine creates them, owned by root).
+        fs_err::create_dir_all(&self.project_dir)
+            .map_err(|e| system_failure(&format!("creating the working copy: {e}")))?;
+        let Some(mut docker) = self.docker.take() else {
+            return Ok(());
         };
-        self.log.section_end("prepare_script");
-        result
+        let facts = JobFacts {
+            spec: &self.ctx.spec,
+            user_project_dir: &self.ctx.run.project_dir,
+            hostname: &self.ctx.run.hostname,
+            pipeline_id: self.ctx.run.pipeline_id,
+            slug: &self.ctx.slug,
+            timeout: self.timeout,
+            mounts: JobMounts {
+                project_host: self.project_dir.clone(),
+                tmp_host: self.tmp_dir.clone(),
+                project_view: self.view_project_dir.to_string_lossy().into_owned(),
+                tmp_view: self.view_tmp_dir.to_string_lossy().into_owned(),
+            },
+        };
+        let prepared = docker.prepare(&facts, env, &mut self.log, control);
+        self.docker = Some(docker);
+        prepared.map_err(|PrepareError { reason, message }| {
+            if control.canceled {
+                Stop::Canceled
+            } else {
+                Stop::Failed {
+                    reason,
+                    message,
+                    exit_code: None,
+                }
+            }
+        })
     }
 
     /// `get_sources`: the working-tree copy per `GIT_STRATEGY`.
@@ -476,8 +582,29 @@ impl<'a> Attempt<'a> {
         deadline: Instant,
         cancelable: bool,
     ) -> std::io::Result<StepEnd> {
-        let shell = &self.ctx.run.shell;
         let trace = env.get("CI_DEBUG_TRACE") == Some("true");
+        if let Some(docker) = &mut self.docker {
+            let script = render_container_script(
+                &self.view_project_dir,
+                env.entries(),
+                commands,
+                intro,
+                trace,
+                docker.give_back_to.as_deref(),
+            );
+            fs_err::write(self.tmp_dir.join(STEP_SCRIPT), script)?;
+            let log = &mut self.log;
+            let end = docker.run_step(
+                control,
+                deadline,
+                self.ctx.run.kill_grace,
+                cancelable,
+                &mut |bytes| log.output(bytes),
+            );
+            self.log.flush_partial();
+            return end;
+        }
+        let shell = &self.ctx.run.shell;
         let script = render_script(shell.kind, &self.project_dir, commands, intro, trace);
         let script_path = self.tmp_dir.join(format!("gantry_{name}.sh"));
         fs_err::write(&script_path, script)?;
@@ -515,6 +642,9 @@ impl<'a> Attempt<'a> {
             "cleanup_file_variables",
             "Cleaning up project directory and file based variables",
         );
+        if let Some(docker) = &mut self.docker {
+            docker.cleanup();
+        }
         let _ = remove_if_exists(&self.tmp_dir);
         self.log.section_end("cleanup_file_variables");
     }

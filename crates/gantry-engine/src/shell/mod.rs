@@ -7,4 +7,4 @@ mod script;
 
 pub(crate) use interpreter::Shell;
 pub(crate) use process::{StepCommand, StepEnd, run_step};
-pub(crate) use script::render_script;
+pub(crate) use script::{render_container_script, render_script};

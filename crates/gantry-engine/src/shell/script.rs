@@ -18,7 +18,54 @@ pub(crate) fn render_script(
     intro: Option<&str>,
     trace: bool,
 ) -> String {
+    render(kind, project_dir, &[], commands, intro, trace)
+}
+
+/// The script of a step in a container: the shell is whatever the image has (so `pipefail` is
+/// enabled only where supported), and every job variable is exported first, as gitlab-runner
+/// does (the container's environment is fixed when it is created, while `CI_JOB_STATUS` and
+/// `GITLAB_ENV` variables change between steps).
+///
+/// With `owner` (`uid:gid`), files of the working copy and its `.tmp` directory are given back to
+/// that owner when the script exits, so a gantry that does not run as root can update and remove
+/// what a root container wrote there.
+pub(crate) fn render_container_script(
+    project_dir: &Path,
+    exports: &[(String, String)],
+    commands: &[String],
+    intro: Option<&str>,
+    trace: bool,
+    owner: Option<&str>,
+) -> String {
+    let script = render(ShellKind::Sh, project_dir, exports, commands, intro, trace);
+    match owner {
+        Some(owner) => {
+            let dir = quote(&project_dir.to_string_lossy());
+            let tmp = quote(&format!("{}.tmp", project_dir.to_string_lossy()));
+            format!(
+                "trap 'chown -R {owner} {} {} 2>/dev/null || :' EXIT\n{script}",
+                dir.replace('\'', "'\\''"),
+                tmp.replace('\'', "'\\''")
+            )
+        }
+        None => script,
+    }
+}
+
+fn render(
+    kind: ShellKind,
+    project_dir: &Path,
+    exports: &[(String, String)],
+    commands: &[String],
+    intro: Option<&str>,
+    trace: bool,
+) -> String {
     let mut body = String::new();
+    for (key, value) in exports {
+        if crate::environment::is_valid_name(key) {
+            let _ = writeln!(body, "export {key}={}", quote(value));
+        }
+    }
     let _ = writeln!(body, "cd {}", quote(&project_dir.to_string_lossy()));
     if let Some(intro) = intro {
         let _ = writeln!(
@@ -81,5 +128,24 @@ mod tests {
         assert!(s.contains("$ a # collapsed multi-line command"));
         assert!(s.contains("echo\n"));
         assert!(s.starts_with("trap 'exit 1' TERM\n"));
+    }
+
+    #[test]
+    fn container_scripts_export_variables() {
+        let s = render_container_script(
+            Path::new("/builds/g/p"),
+            &[
+                ("A".to_owned(), "it's".to_owned()),
+                ("bad-name".to_owned(), "x".to_owned()),
+            ],
+            &["echo $A".to_owned()],
+            None,
+            false,
+            Some("1000:1000"),
+        );
+        assert!(s.starts_with("trap 'chown -R 1000:1000 "), "{s}");
+        assert!(s.contains("if (set -o pipefail)"));
+        assert!(s.contains("export A="));
+        assert!(!s.contains("bad-name"));
     }
 }
