@@ -5,6 +5,7 @@ mod commands;
 mod output;
 mod project;
 mod state;
+mod status_line;
 
 fn main() {
     let code = commands::dispatch(&cli::parse());

@@ -489,7 +489,13 @@ fn execute(mut spec: PipelineSpec, selected_manual: HashSet<String>, args: &RunA
         OutputFormat::Text => {
             let color = gantry_engine::printer::stdout_supports_color();
             let mut printer = gantry_engine::printer::TextPrinter::new(io::stdout().lock(), color);
-            let r = gantry_engine::run(spec, options, |e| printer.print(e));
+            let mut status = crate::status_line::StatusLine::new(color);
+            let r = gantry_engine::run(spec, options, |e| {
+                status.clear();
+                printer.print(e);
+                status.update(e);
+            });
+            status.clear();
             let _ = printer.into_inner().flush();
             r
         }

@@ -15,9 +15,11 @@ use bollard::models::{NetworkCreateRequest, VolumeCreateRequest};
 use bollard::query_parameters::{CreateContainerOptions, RemoveContainerOptions};
 use futures_util::future::join_all;
 
+use super::allow_list::{allowed, check_allowed};
 use super::client::DockerClient;
 use super::container_config::{ContainerConfig, SHELL_DETECTOR};
 use super::container_step::{run_container_step, start_error};
+use super::dind_variables::dind_variables;
 use super::image_puller::ImagePuller;
 use super::image_ref::{ImageRef, split_aliases};
 use super::labels::{LabelFacts, ResourceLabels};
@@ -43,7 +45,7 @@ pub(crate) struct PrepareError {
 }
 
 impl PrepareError {
-    fn new(reason: FailureReason, message: impl Into<String>) -> Self {
+    pub(crate) fn new(reason: FailureReason, message: impl Into<String>) -> Self {
         Self {
             reason,
             message: message.into(),
@@ -679,31 +681,6 @@ impl Drop for DockerJob {
     }
 }
 
-fn allowed(name: &str, patterns: &[String]) -> bool {
-    patterns
-        .iter()
-        .any(|p| gantry_expr::DoubleStarGlob::new(p).is_ok_and(|g| g.matches(name)))
-}
-
-fn check_allowed(name: &str, patterns: &[String], what: &str) -> Result<(), PrepareError> {
-    if patterns.is_empty() || allowed(name, patterns) {
-        return Ok(());
-    }
-    let singular = what.trim_end_matches('s');
-    let mut message = format!("The {name:?} {singular} is not present on list of allowed {what}:");
-    for p in patterns {
-        message.push_str("\n- ");
-        message.push_str(p);
-    }
-    message.push_str("\nPlease check runner's allowed_");
-    message.push_str(what);
-    message.push_str(" configuration (config.toml, [runners.docker])");
-    Err(PrepareError::new(
-        FailureReason::RunnerConfigurationError,
-        message,
-    ))
-}
-
 /// `KEY=value` list, the last value of each key, in first-seen order.
 fn env_list(entries: &[(String, String)]) -> Vec<String> {
     let mut last: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
@@ -717,53 +694,6 @@ fn env_list(entries: &[(String, String)]) -> Vec<String> {
         .into_iter()
         .map(|k| format!("{k}={}", last[k]))
         .collect()
-}
-
-/// When the job runs a docker-in-docker service and does not set `DOCKER_HOST`, point the
-/// docker CLI at it the way the `docker:` image's entrypoint would: TLS on 2376 with the client
-/// certificates of `$DOCKER_TLS_CERTDIR/client`, or plain TCP on 2375 when
-/// `DOCKER_TLS_CERTDIR` is empty.
-fn dind_variables(services: &[(ServiceSpec, bool)], env: &mut JobEnvironment, volumes: &[String]) {
-    if env.get("DOCKER_HOST").is_some_and(|h| !h.is_empty()) {
-        return;
-    }
-    let Some(host) = services.iter().find_map(|(service, _)| {
-        let name = env.expand(&service.name);
-        let image = ImageRef::parse(&name).ok()?;
-        let is_dind = image.tag.as_deref().is_some_and(|t| t.contains("dind"))
-            || image.repository.ends_with("dind");
-        if !is_dind {
-            return None;
-        }
-        let user_aliases = service
-            .alias
-            .as_deref()
-            .map(|a| split_aliases(&env.expand(a)))
-            .unwrap_or_default();
-        user_aliases
-            .into_iter()
-            .chain(image.service_aliases())
-            .next()
-    }) else {
-        return;
-    };
-    let certdir = env.get("DOCKER_TLS_CERTDIR").map(str::to_owned);
-    let tls_dir = match certdir {
-        Some(dir) if dir.is_empty() => None,
-        Some(dir) => Some(dir),
-        None => volumes
-            .iter()
-            .any(|v| v.trim_end_matches('/').ends_with("/certs/client"))
-            .then(|| "/certs".to_owned()),
-    };
-    match tls_dir {
-        Some(dir) => {
-            env.set("DOCKER_HOST", format!("tcp://{host}:2376"));
-            env.set("DOCKER_TLS_VERIFY", "1");
-            env.set("DOCKER_CERT_PATH", format!("{dir}/client"));
-        }
-        None => env.set("DOCKER_HOST", format!("tcp://{host}:2375")),
-    }
 }
 
 /// `uid:gid` of this process when it is not root and the container user is not set.
@@ -807,22 +737,6 @@ fn random_suffix() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn allow_lists_use_doublestar() {
-        assert!(allowed("ruby:3.3", &["ruby:*".into()]));
-        assert!(!allowed("library/ruby:3.3", &["*".into()]));
-        assert!(allowed(
-            "registry.example.com/a/b:1",
-            &["registry.example.com/**".into()]
-        ));
-        let err = check_allowed("evil:1", &["ruby:*".into()], "images").unwrap_err();
-        assert!(
-            err.message
-                .contains("not present on list of allowed images:\n- ruby:*")
-        );
-        assert_eq!(err.reason, FailureReason::RunnerConfigurationError);
-    }
 
     #[test]
     fn env_list_keeps_the_last_value() {

@@ -1,9 +1,11 @@
 //! The docker executor: jobs run in containers of a Docker-compatible engine (Docker, or
 //! Podman's Docker API), talked to over its API with `bollard`.
 
+mod allow_list;
 mod client;
 mod container_config;
 mod container_step;
+mod dind_variables;
 mod docker_job;
 mod image_puller;
 mod image_ref;
