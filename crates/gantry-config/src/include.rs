@@ -244,7 +244,7 @@ impl<'a> Resolver<'a> {
                     Some(&project_node.span),
                 )
                 .with_help(format!(
-                    "Gantry reads `include:project` from a local checkout: pass `--project-dir {project}=PATH` (or set [projects] in .gantry/config.toml)"
+                    "Gantry reads `include:project` from a local checkout: pass `--project-dir {project}=PATH`"
                 )));
             };
             let files: Vec<&Node> = match map.get("file") {
