@@ -178,8 +178,23 @@ pub fn var(key: &str, value: &str) -> JobVariable {
     JobVariable::new(key, value)
 }
 
-/// Processes whose command line contains `marker`.
+/// Processes whose command line contains `marker`, once those being killed have had up to 10 s
+/// to go (used to prove nothing was left behind).
 pub fn processes_with(marker: &str) -> Vec<String> {
+    // A killed process can take a moment to leave /proc (it is reaped by init): wait a bounded
+    // time for the list to empty before reporting what is still there.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let found = processes_with_now(marker);
+        if found.is_empty() || std::time::Instant::now() >= deadline {
+            return found;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// Processes whose command line contains `marker`, right now.
+fn processes_with_now(marker: &str) -> Vec<String> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
         let name = entry.file_name();
